@@ -1,0 +1,36 @@
+# Tasks for the course. `make lab` starts it, `make test` tests it; both set up first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+NOTEBOOKS := $(wildcard notebooks/[0-9][0-9]_*.ipynb)
+
+.PHONY: help setup lab notebooks test lint sync strip benchmark clean
+
+help:  ## list the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup:  ## create .venv, install the packages and Fashion-MNIST (idempotent)
+	@bash scripts/setup.sh
+
+lab: setup  ## set up, then open the course in JupyterLab
+	$(VENV)/bin/jupyter lab notebooks/
+
+notebooks: setup  ## execute every notebook headless into build/executed (COURSE_PROFILE picks the profile)
+	$(PY) -m course_utils.runner $(NOTEBOOKS) --out build/executed
+
+test: setup  ## set up, then run the whole test suite
+	$(PY) -m pytest
+
+lint: setup  ## ruff on the package, tests and notebooks
+	$(VENV)/bin/ruff check .
+
+sync: setup  ## regenerate Colab badges and set-up cells from course_utils.colab
+	$(PY) -m course_utils.colab
+
+strip: setup  ## remove outputs from the notebooks before a commit
+	$(VENV)/bin/jupyter nbconvert --clear-output --inplace $(NOTEBOOKS)
+
+benchmark: setup  ## run notebooks in the cpu profile and check their measured results
+	$(PY) benchmarks/notebook_results.py --profile cpu
+
+clean:  ## remove build outputs and caches (keeps .venv)
+	rm -rf build .pytest_cache .ruff_cache
