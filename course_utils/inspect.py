@@ -1,0 +1,518 @@
+"""Look inside a model: ``layer_table`` (shapes, parameters, MACs, receptive fields) and
+``trace`` (push one example through, layer by layer).
+
+What ``layer_table`` counts as MACs (multiply-accumulates of one forward pass for one
+input; biases, activations, additions and comparisons are not counted):
+
+=================================  ========================================================
+convolution (1-3D, ``groups``)     ``prod(out_spatial) * C_out * prod(kernel) * C_in / groups``
+depthwise convolution              ``prod(out_spatial) * C_in * multiplier * prod(kernel)``
+separable convolution              the depthwise part plus a 1x1 convolution to ``C_out``
+transposed convolution             ``prod(in_spatial) * C_in * prod(kernel) * C_out``
+dense (on any rank)                ``prod(leading axes) * n_in * n_out``
+average pooling                    ``kernel`` additions per output (``prod(in)`` for global)
+max pooling                        0 (comparisons, not multiplies)
+batch / layer normalisation,       one per output element: the scale-and-shift that
+``Rescaling``, ``Normalization``   inference folds them into
+a nested model                     the sum over its layers
+a layer of your own                ``layer.count_macs(input_shapes, output_shapes)`` if defined
+anything else                      0
+=================================  ========================================================
+
+The receptive field (in input pixels) and its jump (the stride in input pixels between
+neighbouring outputs) follow ``r_out = r_in + (k_eff - 1) * j_in``, ``j_out = j_in * s``
+along every path; where branches meet (Inception, ResNet) the largest is kept. Flatten
+and global pooling see the whole input. Upsampling and transposed convolutions are passed
+through unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["layer", "type", "output_shape", "params", "macs", "receptive_field", "jump"]
+
+
+class ModelInspectionError(TypeError):
+    """The object cannot be inspected: not a Keras model, unbuilt, or without a graph."""
+
+
+class LayerTable(pd.DataFrame):
+    """A DataFrame that prints whole, with thousands separators, in a terminal and in a
+    notebook. Everything else is plain pandas."""
+
+    @property
+    def _constructor(self):
+        return LayerTable
+
+    def _formatters(self):
+        def count(value):
+            if value is None or value is pd.NA:
+                return ""
+            if isinstance(value, (int, np.integer)):
+                return f"{int(value):,}"
+            return f"{value:,.4g}"
+
+        def shape(value):
+            if value is None:
+                return ""
+            if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+                return " ".join(str(v) for v in value)
+            return str(value)
+
+        def field(value):
+            if value is None or value is pd.NA:
+                return ""
+            if isinstance(value, tuple):
+                return "x".join(str(v) for v in value)
+            return str(value)
+
+        return {
+            "params": count, "macs": count, "output_shape": shape,
+            "receptive_field": field, "jump": field,
+        }
+
+    def _shown(self):
+        return {k: v for k, v in self._formatters().items() if k in self.columns}
+
+    def _is_layer_table(self):
+        # A selection that lost the layer names prints as a plain DataFrame.
+        return "layer" in self.columns
+
+    def __repr__(self):
+        if not self._is_layer_table():
+            return super().__repr__()
+        return self.to_string(
+            formatters=self._shown(), index=False, na_rep="",
+            max_rows=pd.get_option("display.max_rows"),
+        )
+
+    def _repr_html_(self):
+        if not self._is_layer_table():
+            return super()._repr_html_()
+        return self.to_html(
+            formatters=self._shown(), index=False, na_rep="",
+            max_rows=pd.get_option("display.max_rows"),
+        )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _require_graph_model(model):
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise ModelInspectionError(
+            f"layer_table expects a keras.Model; got {type(model).__name__}. Hint: wrap "
+            f"layers in keras.Sequential([...]) or build a functional keras.Model(inputs, "
+            f"outputs)."
+        )
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError):
+        inputs = outputs = None
+    if not inputs or not outputs:
+        if isinstance(model, keras.Sequential):
+            raise ModelInspectionError(
+                f"The Sequential model {model.name!r} is not built yet, so its shapes are "
+                f"unknown. Hint: start it with keras.Input(shape=...) or call "
+                f"model.build((None, height, width, channels)) first."
+            )
+        raise ModelInspectionError(
+            f"{model.name!r} is a subclassed model: Keras does not record how its layers "
+            f"connect, so there is no graph to inspect. Hint: rebuild it as a Sequential or "
+            f"functional model (the course's builders in course_utils.zoo are functional)."
+        )
+    return inputs, outputs
+
+
+# --------------------------------------------------------------------------- graph walk
+
+
+def _history(tensor):
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        raise ModelInspectionError(f"Tensor {tensor} carries no Keras graph history.")
+    return history
+
+
+def _ordered_nodes(inputs, outputs):
+    """(operation, node) pairs between ``inputs`` and ``outputs``, inputs first."""
+    known = {id(t) for t in inputs}
+    order, seen = [], set()
+    stack = [(t, False) for t in reversed(outputs)]
+    while stack:
+        tensor, expanded = stack.pop()
+        op, node_index, _ = _history(tensor)
+        node = op._inbound_nodes[node_index]
+        key = id(node)
+        if expanded:
+            if key not in seen:
+                seen.add(key)
+                order.append((op, node))
+            continue
+        if key in seen:
+            continue
+        stack.append((tensor, True))
+        if id(tensor) in known or node.is_input:
+            continue
+        for parent in reversed(node.input_tensors):
+            stack.append((parent, False))
+    return order
+
+
+def _shape(tensor):
+    return tuple(tensor.shape[1:])
+
+
+def _spatial(shape, data_format="channels_last"):
+    """Spatial axes of a batch-free shape."""
+    if len(shape) < 2:
+        return ()
+    return tuple(shape[:-1]) if data_format != "channels_first" else tuple(shape[1:])
+
+
+class _Field:
+    """Receptive field and jump per spatial axis of the model input."""
+
+    __slots__ = ("rf", "jump")
+
+    def __init__(self, rf, jump):
+        self.rf, self.jump = tuple(rf), tuple(jump)
+
+    @classmethod
+    def pixel(cls, n_axes):
+        return cls((1,) * n_axes, (1,) * n_axes)
+
+    @classmethod
+    def merge(cls, fields):
+        fields = [f for f in fields if f is not None]
+        if not fields:
+            return None
+        n = len(fields[0].rf)
+        if any(len(f.rf) != n for f in fields):
+            return None
+        rf = tuple(_max_or_none(f.rf[i] for f in fields) for i in range(n))
+        jump = tuple(max(f.jump[i] for f in fields) for i in range(n))
+        return cls(rf, jump)
+
+    def window(self, kernel, stride, dilation):
+        if len(kernel) != len(self.rf):
+            return None
+        rf = tuple(
+            None if r is None else r + (d * (k - 1)) * j
+            for r, k, d, j in zip(self.rf, kernel, dilation, self.jump)
+        )
+        jump = tuple(j * s for j, s in zip(self.jump, stride))
+        return _Field(rf, jump)
+
+    def whole(self, spatial_size):
+        """A layer that sees every position of its input (Flatten, global pooling)."""
+        if len(spatial_size) != len(self.rf):
+            return None
+        rf = tuple(
+            None if (r is None or n is None) else r + (n - 1) * j
+            for r, n, j in zip(self.rf, spatial_size, self.jump)
+        )
+        return _Field(rf, self.jump)
+
+
+def _max_or_none(values):
+    values = list(values)
+    return None if any(v is None for v in values) else max(values)
+
+
+def _collapse(values):
+    """(5, 5) -> 5; (1, 7) -> (1, 7); () -> None."""
+    if not values:
+        return None
+    if any(v is None for v in values):
+        return None
+    return values[0] if len(set(values)) == 1 else tuple(values)
+
+
+# --------------------------------------------------------------------------- per layer
+
+
+def _is_model(op):
+    import keras
+
+    return isinstance(op, keras.Model)
+
+
+def _layer_field(op, node, fields):
+    """Receptive field after ``op`` given the fields of its inputs."""
+    import keras
+
+    L = keras.layers
+    field = _Field.merge(fields)
+    if field is None:
+        return None
+    in_shape = _shape(node.input_tensors[0]) if node.input_tensors else ()
+    data_format = getattr(op, "data_format", "channels_last")
+    global_pools = (
+        L.GlobalAveragePooling1D, L.GlobalAveragePooling2D, L.GlobalAveragePooling3D,
+        L.GlobalMaxPooling1D, L.GlobalMaxPooling2D, L.GlobalMaxPooling3D,
+    )
+    if isinstance(op, global_pools + (L.Flatten,)):
+        return field.whole(_spatial(in_shape, data_format))
+    transposed = (L.Conv1DTranspose, L.Conv2DTranspose, L.Conv3DTranspose)
+    if isinstance(op, transposed):
+        return field
+    kernel = getattr(op, "kernel_size", None) or getattr(op, "pool_size", None)
+    if kernel is not None and getattr(op, "strides", None) is not None:
+        kernel = tuple(np.atleast_1d(kernel))
+        stride = tuple(np.atleast_1d(op.strides))
+        dilation = tuple(np.atleast_1d(getattr(op, "dilation_rate", 1)))
+        if len(dilation) == 1 and len(kernel) > 1:
+            dilation = dilation * len(kernel)
+        return field.window(
+            tuple(int(k) for k in kernel), tuple(int(s) for s in stride),
+            tuple(int(d) for d in dilation),
+        )
+    return field
+
+
+def _prod(values):
+    return int(math.prod(int(v) for v in values))
+
+
+def layer_macs(op, in_shapes, out_shapes):
+    """MACs of one call of ``op`` for one input (batch-free shapes); ``None`` if unknown
+    because a dimension is ``None``. See the module docstring for what is counted."""
+    import keras
+
+    L = keras.layers
+    custom = getattr(op, "count_macs", None)
+    if callable(custom):
+        return int(custom(in_shapes, out_shapes))
+    if not in_shapes or not out_shapes:
+        return 0
+    inp, out = in_shapes[0], out_shapes[0]
+    data_format = getattr(op, "data_format", "channels_last")
+    channels_first = data_format == "channels_first"
+
+    def channels(shape):
+        return shape[0] if channels_first else shape[-1]
+
+    def spatial(shape):
+        return shape[1:] if channels_first else shape[:-1]
+
+    counted = (
+        L.Conv1D, L.Conv2D, L.Conv3D, L.DepthwiseConv1D, L.DepthwiseConv2D,
+        L.SeparableConv1D, L.SeparableConv2D, L.Conv1DTranspose, L.Conv2DTranspose,
+        L.Conv3DTranspose, L.Dense, L.AveragePooling1D, L.AveragePooling2D,
+        L.AveragePooling3D, L.GlobalAveragePooling1D, L.GlobalAveragePooling2D,
+        L.GlobalAveragePooling3D, L.BatchNormalization, L.LayerNormalization,
+        L.GroupNormalization, L.Normalization, L.Rescaling,
+    )
+    if not isinstance(op, counted):
+        return 0
+    if any(d is None for d in tuple(inp) + tuple(out)):
+        return None
+    if isinstance(op, (L.Conv1DTranspose, L.Conv2DTranspose, L.Conv3DTranspose)):
+        return _prod(spatial(inp)) * channels(inp) * _prod(op.kernel_size) * op.filters
+    if isinstance(op, (L.SeparableConv1D, L.SeparableConv2D)):
+        middle = channels(inp) * op.depth_multiplier
+        return _prod(spatial(out)) * middle * (_prod(op.kernel_size) + op.filters)
+    if isinstance(op, (L.DepthwiseConv1D, L.DepthwiseConv2D)):
+        return (_prod(spatial(out)) * channels(inp) * op.depth_multiplier
+                * _prod(op.kernel_size))
+    if isinstance(op, (L.Conv1D, L.Conv2D, L.Conv3D)):
+        return (_prod(spatial(out)) * op.filters * _prod(op.kernel_size)
+                * channels(inp) // op.groups)
+    if isinstance(op, L.Dense):
+        return _prod(inp[:-1]) * inp[-1] * op.units
+    if isinstance(op, (L.AveragePooling1D, L.AveragePooling2D, L.AveragePooling3D)):
+        return _prod(out) * _prod(op.pool_size)
+    if isinstance(op, (L.GlobalAveragePooling1D, L.GlobalAveragePooling2D,
+                       L.GlobalAveragePooling3D)):
+        return _prod(inp)
+    return _prod(out)  # normalisation and rescaling: one per element
+
+
+def _walk(model, in_fields, prefix, expand):
+    """Rows for ``model``'s operations and the fields of its outputs."""
+    inputs, outputs = _require_graph_model(model)
+    fields = {id(t): f for t, f in zip(inputs, in_fields)}
+    rows, first_row = [], {}
+    for op, node in _ordered_nodes(inputs, outputs):
+        if node.is_input:
+            for t in node.output_tensors:
+                fields.setdefault(id(t), _Field.pixel(len(_spatial(_shape(t)))))
+            out_fields = [fields.get(id(t)) for t in node.output_tensors]
+            sub_rows, macs = [], 0
+        else:
+            in_f = [fields.get(id(t)) for t in node.input_tensors]
+            if _is_model(op):
+                sub_rows, out_fields = _walk(op, in_f, f"{prefix}{op.name}/", expand)
+                known = [r["macs"] for r in sub_rows]
+                macs = None if any(m is None for m in known) else sum(known)
+            else:
+                field = _layer_field(op, node, in_f)
+                out_fields = [field] * len(node.output_tensors)
+                sub_rows = []
+                macs = layer_macs(
+                    op,
+                    [_shape(t) for t in node.input_tensors],
+                    [_shape(t) for t in node.output_tensors],
+                )
+        for t, f in zip(node.output_tensors, out_fields):
+            fields[id(t)] = f
+        if id(op) in first_row:  # a shared layer called again: add its MACs only
+            row = first_row[id(op)]
+            if row["macs"] is not None and macs is not None:
+                row["macs"] += macs
+            continue
+        if expand and _is_model(op):
+            first_row[id(op)] = {"macs": None}  # rows already added below
+            rows.extend(sub_rows)
+            continue
+        if node.is_input and prefix:
+            first_row[id(op)] = {"macs": 0}
+            continue
+        field = _Field.merge(out_fields)
+        shapes = [_shape(t) for t in node.output_tensors]
+        row = {
+            "layer": f"{prefix}{op.name}",
+            "type": type(op).__name__,
+            "output_shape": shapes[0] if len(shapes) == 1 else tuple(shapes),
+            "params": int(op.count_params()) if hasattr(op, "count_params") and op.built
+            else 0,
+            "macs": macs,
+            "receptive_field": None if field is None else _collapse(field.rf),
+            "jump": None if field is None else _collapse(field.jump),
+        }
+        first_row[id(op)] = row
+        rows.append(row)
+    return _order_like_keras(model, rows, prefix), [fields.get(id(t)) for t in outputs]
+
+
+def _order_like_keras(model, rows, prefix):
+    """Keep Keras's own layer order (``model.operations``) for readability."""
+    operations = getattr(model, "operations", None)
+    if operations is None:
+        return rows
+    rank = {op.name: i for i, op in enumerate(operations)}
+
+    def key(row):
+        return rank.get(row["layer"][len(prefix):].split("/")[0], len(rank))
+
+    return sorted(rows, key=key)
+
+
+def _frame(rows):
+    """Rows -> LayerTable; shapes and fields stay Python objects (None, int or tuple)."""
+    columns = {c: pd.Series([r[c] for r in rows], dtype=object) for c in COLUMNS}
+    table = LayerTable(columns)
+    table["params"] = table["params"].astype("int64")
+    table["macs"] = pd.array([r["macs"] for r in rows], dtype="Int64")
+    return table
+
+
+def layer_table(model, expand_nested: bool = False, totals: bool = True) -> LayerTable:
+    """One row per layer: ``layer``, ``type``, ``output_shape`` (without the batch axis),
+    ``params``, ``macs``, ``receptive_field`` and ``jump``; a last ``total`` row when
+    ``totals`` is true (its totals are also in ``table.attrs["totals"]``).
+
+    Works on Sequential and functional models, nested models (one row each, or their
+    layers as ``outer/inner`` rows with ``expand_nested=True``) and every
+    ``keras.applications`` model. ``macs`` is empty where an input size is unknown.
+    """
+    inputs, outputs = _require_graph_model(model)
+    in_fields = [_Field.pixel(len(_spatial(_shape(t)))) for t in inputs]
+    rows, out_fields = _walk(model, in_fields, "", expand_nested)
+    field = _Field.merge(out_fields)
+    shapes = [_shape(t) for t in outputs]
+    known_macs = [r["macs"] for r in rows if r["macs"] is not None]
+    summary = {
+        "layer": "total",
+        "type": "",
+        "output_shape": shapes[0] if len(shapes) == 1 else tuple(shapes),
+        "params": int(model.count_params()),
+        "macs": sum(known_macs) if len(known_macs) == len(rows) else None,
+        "receptive_field": None if field is None else _collapse(field.rf),
+        "jump": None if field is None else _collapse(field.jump),
+    }
+    table = _frame(rows + [summary] if totals else rows)
+    table.attrs["totals"] = summary
+    table.attrs["model"] = model.name
+    return table
+
+
+# --------------------------------------------------------------------------- trace
+
+
+def trace(model, x):
+    """Push one example through ``model`` layer by layer and print each output shape.
+
+    ``model`` is a Sequential model (built or not) or a list of layers; ``x`` is an array
+    or a shape with the batch axis, e.g. ``(1, 32, 32, 1)``. Returns the final output.
+    Functional models are traced layer by layer through their graph.
+    """
+    import keras
+
+    if isinstance(x, tuple) and all(isinstance(d, int) for d in x):
+        x = np.random.default_rng(0).normal(size=x).astype("float32")
+    x = keras.ops.convert_to_tensor(x)
+    if isinstance(model, (list, tuple)):
+        layers = list(model)
+    elif isinstance(model, keras.Sequential):
+        layers = list(model.layers)
+    elif isinstance(model, keras.Model):
+        return _trace_functional(model, x)
+    else:
+        raise ModelInspectionError(
+            f"trace expects a Sequential model, a functional model or a list of layers; got "
+            f"{type(model).__name__}."
+        )
+    print(f"{'layer':<24}{'type':<22}output shape")
+    print(f"{'input':<24}{'':<22}{tuple(x.shape)}")
+    for layer in layers:
+        if not isinstance(layer, keras.layers.Layer):
+            raise ModelInspectionError(f"{layer!r} is not a Keras layer.")
+        try:
+            x = layer(x)
+        except Exception as exc:
+            raise ValueError(
+                f"trace stopped at layer {layer.name!r} ({type(layer).__name__}): it cannot "
+                f"take an input of shape {tuple(x.shape)}. Keras said: {exc}"
+            ) from None
+        print(f"{layer.name:<24}{type(layer).__name__:<22}{tuple(x.shape)}")
+    return x
+
+
+def _single(tensors):
+    return tensors[0] if len(tensors) == 1 else tensors
+
+
+def _trace_functional(model, x):
+    import keras
+
+    _require_graph_model(model)
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    probe = keras.Model(_single(model.inputs), [layer.output for layer in layers])
+    outputs = probe(x)
+    print(f"{'layer':<24}{'type':<22}output shape")
+    print(f"{'input':<24}{'':<22}{tuple(x.shape)}")
+    for layer, y in zip(layers, outputs):
+        print(f"{layer.name:<24}{type(layer).__name__:<22}{tuple(y.shape)}")
+    return outputs[-1]
+
+
+def feature_maps(model, x, layer_name: str) -> np.ndarray:
+    """The output of layer ``layer_name`` for input batch ``x``, as a NumPy array."""
+    import keras
+
+    _require_graph_model(model)
+    names = [layer.name for layer in model.layers]
+    if layer_name not in names:
+        raise ValueError(
+            f"No layer named {layer_name!r} in {model.name!r}. Layers: {', '.join(names)}."
+        )
+    probe = keras.Model(_single(model.inputs), model.get_layer(layer_name).output)
+    return keras.ops.convert_to_numpy(probe(x))

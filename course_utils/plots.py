@@ -1,0 +1,214 @@
+"""Plots the notebooks share. Each function draws one figure and returns it."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _as_history(h):
+    history = getattr(h, "history", h)
+    if not isinstance(history, dict) or not history:
+        raise TypeError(
+            f"Expected a Keras History (what model.fit returns) or a dict of metric lists; "
+            f"got {type(h).__name__}."
+        )
+    return history
+
+
+def plot_history(histories, metrics=("loss", "accuracy")):
+    """Training curves: one panel per metric, solid for training, dashed for validation.
+
+    ``histories`` is one History (or its ``.history`` dict) or ``{label: History}`` to
+    compare several runs on the same axes.
+    """
+    if isinstance(histories, dict) and histories and all(
+        isinstance(v, (list, tuple, np.ndarray)) for v in histories.values()
+    ):
+        runs = {"": histories}
+    elif isinstance(histories, dict):
+        runs = {label: _as_history(h) for label, h in histories.items()}
+    else:
+        runs = {"": _as_history(histories)}
+    metrics = [m for m in metrics if any(m in h for h in runs.values())]
+    if not metrics:
+        raise ValueError("None of the requested metrics is in the history.")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for i, (label, h) in enumerate(runs.items()):
+            color = f"C{i}"
+            prefix = f"{label} " if label else ""
+            if metric in h:
+                epochs = np.arange(1, len(h[metric]) + 1)
+                ax.plot(epochs, h[metric], color=color, label=f"{prefix}train")
+            if f"val_{metric}" in h:
+                epochs = np.arange(1, len(h[f"val_{metric}"]) + 1)
+                ax.plot(epochs, h[f"val_{metric}"], color=color, linestyle="--",
+                        label=f"{prefix}validation")
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def _image_stack(images):
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3):
+        raise ValueError(
+            f"Expected a stack of images shaped (N, H, W), (N, H, W, 1) or (N, H, W, 3); got "
+            f"{images.shape}. Hint: for a single image pass images[None]."
+        )
+    return images
+
+
+def show_images(images, labels=None, class_names=None, predictions=None, ncols=8,
+                size=1.4):
+    """A grid of images titled with their labels; with ``predictions``, each title reads
+    ``predicted (true)`` and wrong ones are red."""
+    images = _image_stack(images)
+    n = len(images)
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * (1.35 if predictions is not None else 1.15)),
+                             squeeze=False)
+
+    def name(label):
+        label = int(label)
+        return class_names[label] if class_names is not None else str(label)
+
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i], cmap="gray" if images.ndim == 3 else None)
+        if predictions is not None and labels is not None:
+            wrong = int(predictions[i]) != int(labels[i])
+            ax.set_title(f"{name(predictions[i])}\n({name(labels[i])})", fontsize=7,
+                         color="red" if wrong else "black")
+        elif labels is not None:
+            ax.set_title(name(labels[i]), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def show_filters(kernel, ncols=8, size=1.0):
+    """Convolution filters as images. ``kernel`` is a Conv2D layer or its kernel array
+    ``(k_h, k_w, C_in, C_out)``; RGB filters are shown in colour, others per first input
+    channel. Each filter is rescaled to its own range (grey = 0 for a symmetric scale)."""
+    weights = getattr(kernel, "kernel", kernel)
+    weights = np.asarray(getattr(weights, "numpy", lambda: weights)())
+    if weights.ndim != 4:
+        raise ValueError(
+            f"Expected a 2-D convolution kernel shaped (k_h, k_w, C_in, C_out); got "
+            f"{weights.shape}. Hint: pass a Conv2D layer or layer.kernel."
+        )
+    c_in, c_out = weights.shape[2], weights.shape[3]
+    ncols = max(1, min(ncols, c_out))
+    nrows = math.ceil(c_out / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= c_out:
+            continue
+        w = weights[..., i]
+        scale = np.abs(w).max() or 1.0
+        if c_in == 3:
+            ax.imshow(0.5 + 0.5 * w / scale)
+        else:
+            ax.imshow(w[..., 0], cmap="gray", vmin=-scale, vmax=scale)
+    fig.tight_layout()
+    return fig
+
+
+def show_feature_maps(maps, ncols=8, max_maps=32, size=1.3, title=None):
+    """Feature maps ``(H, W, C)`` (or a batch of one) as a grid of grey images."""
+    maps = np.asarray(maps)
+    if maps.ndim == 4 and maps.shape[0] == 1:
+        maps = maps[0]
+    if maps.ndim != 3:
+        raise ValueError(
+            f"Expected feature maps shaped (H, W, C) or (1, H, W, C); got {maps.shape}."
+        )
+    count = min(maps.shape[-1], max_maps)
+    ncols = max(1, min(ncols, count))
+    nrows = math.ceil(count / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < count:
+            ax.imshow(maps[..., i], cmap="gray")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cost(table, top=None):
+    """Per-layer share of parameters next to share of MACs, from ``layer_table``.
+
+    Only layers with parameters or MACs are drawn; ``top`` keeps the largest few.
+    """
+    required = {"layer", "params", "macs"}
+    if not required <= set(getattr(table, "columns", ())):
+        raise ValueError("plot_cost expects the DataFrame returned by layer_table(model).")
+    rows = table[table["layer"] != "total"].copy()
+    rows["macs"] = rows["macs"].fillna(0).astype("int64")
+    rows = rows[(rows["params"] > 0) | (rows["macs"] > 0)]
+    if top:
+        rows = rows.loc[(rows["params"] + rows["macs"]).nlargest(top).index].sort_index()
+    params = 100 * rows["params"] / max(rows["params"].sum(), 1)
+    macs = 100 * rows["macs"] / max(rows["macs"].sum(), 1)
+    y = np.arange(len(rows))
+    fig, axes = plt.subplots(1, 2, sharey=True, figsize=(10, 0.3 * len(rows) + 1.5))
+    axes[0].barh(y, params, color="C0")
+    axes[0].set_title("share of parameters (%)")
+    axes[1].barh(y, macs, color="C3")
+    axes[1].set_title("share of multiply-accumulates (%)")
+    axes[0].set_yticks(y, rows["layer"], fontsize=8)
+    axes[0].invert_yaxis()
+    for ax in axes:
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, n_classes=None) -> np.ndarray:
+    """Counts ``[true, predicted]``."""
+    y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"y_true and y_pred must have the same shape; got {y_true.shape} and "
+            f"{y_pred.shape}. Hint: take argmax over the class axis of the predictions."
+        )
+    n = n_classes or int(max(y_true.max(), y_pred.max()) + 1)
+    counts = np.zeros((n, n), dtype=int)
+    np.add.at(counts, (y_true, y_pred), 1)
+    return counts
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names=None):
+    """Confusion matrix as row percentages (each true class sums to 100)."""
+    n = len(class_names) if class_names is not None else None
+    counts = confusion_matrix(y_true, y_pred, n)
+    share = 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    names = class_names if class_names is not None else [str(i) for i in range(len(counts))]
+    fig, ax = plt.subplots(figsize=(0.6 * len(names) + 2, 0.6 * len(names) + 1.5))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=100)
+    for i in range(len(names)):
+        for j in range(len(names)):
+            if counts[i, j]:
+                ax.text(j, i, f"{share[i, j]:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if share[i, j] > 50 else "black")
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("confusion matrix (% of each true class)")
+    fig.tight_layout()
+    return fig

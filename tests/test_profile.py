@@ -1,0 +1,85 @@
+import keras
+import numpy as np
+import pytest
+
+import course_utils
+from course_utils import profile
+
+
+def test_environment_variable_chooses_the_profile(monkeypatch):
+    for name in profile.PROFILES:
+        monkeypatch.setenv(profile.ENV_VAR, name)
+        assert profile.current_profile().name == name
+    monkeypatch.setenv(profile.ENV_VAR, " CPU ")
+    assert profile.current_profile().name == "cpu"
+
+
+@pytest.mark.parametrize("has_gpu, expected", [(True, "gpu"), (False, "cpu")])
+def test_hardware_chooses_when_nothing_is_set(monkeypatch, has_gpu, expected):
+    monkeypatch.delenv(profile.ENV_VAR, raising=False)
+    monkeypatch.setattr(profile, "gpu_available", lambda: has_gpu)
+    assert profile.current_profile().name == expected
+
+
+def test_this_machine_has_no_gpu_so_auto_is_cpu(monkeypatch):
+    monkeypatch.delenv(profile.ENV_VAR, raising=False)
+    assert profile.gpu_available() is False
+    assert profile.current_profile().name == "cpu"
+
+
+def test_unknown_profile_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv(profile.ENV_VAR, "fast")
+    with pytest.raises(profile.ProfileError) as info:
+        profile.current_profile()
+    message = str(info.value)
+    assert "'fast'" in message and "$COURSE_PROFILE" in message
+    for name in profile.PROFILES:
+        assert name in message
+    assert "Hint" in message
+
+
+def test_pick_returns_the_value_for_the_current_profile():
+    for name, p in profile.PROFILES.items():
+        assert p.pick(smoke=1, cpu=2, gpu=3) == {"smoke": 1, "cpu": 2, "gpu": 3}[name]
+
+
+def test_pick_must_name_every_profile():
+    p = profile.PROFILES["cpu"]
+    with pytest.raises(profile.ProfileError, match="missing: gpu"):
+        p.pick(smoke=1, cpu=2)
+    with pytest.raises(profile.ProfileError, match="unknown: laptop"):
+        p.pick(smoke=1, cpu=2, gpu=3, laptop=4)
+
+
+def test_profiles_scale_up():
+    smoke, cpu, gpu = (profile.PROFILES[n] for n in ("smoke", "cpu", "gpu"))
+    assert smoke.n_train and smoke.n_train < 5000 and smoke.epochs == 1
+    assert cpu.n_train is None and gpu.n_train is None  # the full dataset
+    assert smoke.epochs <= cpu.epochs <= gpu.epochs
+    assert gpu.mixed_precision and not cpu.mixed_precision and not smoke.mixed_precision
+
+
+def test_describe_lists_every_profile():
+    table = profile.describe()
+    assert list(table.index) == list(profile.PROFILES)
+    assert table.loc["cpu", "n_train"] == "all"
+
+
+def test_setup_seeds_reproducibly(capsys):
+    course_utils.setup(seed=7)
+    a = np.random.rand(3), keras.random.uniform((3,)).numpy()
+    course_utils.setup(seed=7)
+    b = np.random.rand(3), keras.random.uniform((3,)).numpy()
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert "Profile: smoke" in capsys.readouterr().out
+
+
+def test_setup_switches_mixed_precision_on_for_gpu_only():
+    try:
+        course_utils.setup(profile="gpu", verbose=False)
+        assert keras.mixed_precision.global_policy().name == "mixed_float16"
+        course_utils.setup(profile="cpu", verbose=False)
+        assert keras.mixed_precision.global_policy().name == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -1,0 +1,44 @@
+import json
+
+import numpy as np
+
+from course_utils import profile, zoo
+from course_utils.report import read_results, report
+from course_utils.training import fit_and_evaluate
+
+
+def test_report_prints_the_profile_and_records_when_asked(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "results.jsonl"
+    line = report("accuracy", 0.9123, "{:.1%}")
+    assert line == "accuracy: 91.2%  [profile: smoke]" and not path.exists()
+    monkeypatch.setenv("COURSE_RESULTS", str(path))
+    report("accuracy", 0.9, "{:.1%}", profile.PROFILES["cpu"])
+    report("accuracy", 0.95, "{:.1%}", profile.PROFILES["cpu"])
+    records = [json.loads(x) for x in path.read_text().splitlines()]
+    assert records[0]["profile"] == "cpu" and records[0]["value"] == 0.9
+    assert read_results(path) == {"accuracy": 0.95}
+    assert "[profile: cpu]" in capsys.readouterr().out
+
+
+def test_fit_and_evaluate_learns_something_and_times_it(capsys):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 512)
+    x = rng.normal(0, 0.3, (512, 32, 32, 1)).astype("float32")
+    x[y == 1, 10:20, 10:20, 0] += 1.0  # class 1 has a bright square
+    run = fit_and_evaluate(zoo.lenet5("modern", classes=2), (x[:384], y[:384]),
+                           (x[384:], y[384:]), epochs=3, batch_size=32, name="toy")
+    assert run.test_accuracy > 0.9
+    assert run.profile == "smoke" and run.epochs == 3
+    assert len(run.history["loss"]) == 3 and "val_accuracy" in run.history
+    assert run.seconds > 0 and 0 < run.seconds_per_epoch <= run.seconds
+    run.report()
+    out = capsys.readouterr().out
+    assert "toy test accuracy:" in out and "toy training time:" in out
+
+
+def test_fit_and_evaluate_rejects_mismatched_data():
+    import pytest
+
+    x = np.zeros((4, 32, 32, 1), "float32")
+    with pytest.raises(ValueError, match="differ in number"):
+        fit_and_evaluate(zoo.lenet5(), (x, np.zeros(3)), (x, np.zeros(4)), epochs=1)
