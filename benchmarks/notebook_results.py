@@ -1,0 +1,84 @@
+"""Execute notebooks in a profile, collect the results they report, and check them.
+
+    python benchmarks/notebook_results.py --profile cpu                # every notebook
+    python benchmarks/notebook_results.py --profile cpu notebooks/02_lenet5.ipynb
+
+Each notebook reports its trained results through ``course_utils.report`` (and
+``Run.report()``); this script collects them via ``$COURSE_RESULTS``, prints them with the
+wall time of each notebook, and checks the course's promises for the profile below.
+Exit status 1 if a promise is broken. Executed copies go to build/benchmark/<profile>/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from course_utils.colab import notebook_paths  # noqa: E402
+from course_utils.report import RESULTS_ENV, read_results  # noqa: E402
+from course_utils.runner import NotebookError, execute_notebook  # noqa: E402
+
+# profile -> result name -> (comparison, bound, where the promise comes from)
+PROMISES = {
+    "cpu": {
+        "LeNet-5 modern test accuracy": (">=", 0.89, "issue 2: at least 89% on a laptop CPU"),
+        "LeNet-5 modern training time": ("<=", 300.0, "issue 2: in under 5 minutes on 2 cores"),
+    },
+}
+
+
+def check(results: dict, profile: str) -> list[str]:
+    broken = []
+    for name, (op, bound, why) in PROMISES.get(profile, {}).items():
+        value = results.get(name)
+        ok = value is not None and (value >= bound if op == ">=" else value <= bound)
+        ratio = "" if value is None else f"  (value / bound = {value / bound:.2f})"
+        print(f"{'ok  ' if ok else 'FAIL'}  {name} {op} {bound:g}: got {value}{ratio}  [{why}]")
+        if not ok:
+            broken.append(name)
+    return broken
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--timeout", type=int, default=3600)
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or notebook_paths()
+    out = ROOT / "build" / "benchmark" / args.profile
+    out.mkdir(parents=True, exist_ok=True)
+    results_path = out / "results.jsonl"
+    results_path.unlink(missing_ok=True)
+    walls, failed = {}, []
+    for path in notebooks:
+        start = time.perf_counter()
+        try:
+            execute_notebook(path, args.profile, args.timeout, out / path.name,
+                             extra_env={RESULTS_ENV: str(results_path)})
+        except NotebookError as exc:
+            failed.append(path.name)
+            print(f"FAIL  {exc}", file=sys.stderr)
+        walls[path.name] = time.perf_counter() - start
+        print(f"{path.name}: {walls[path.name]:.0f} s wall (kernel start included)")
+    results = read_results(results_path)
+    print(f"\nresults reported in the {args.profile} profile:")
+    for name, value in results.items():
+        print(f"  {name}: {value:.4g}")
+    broken = check(results, args.profile)
+    summary = {"profile": args.profile, "cpu_count": os.cpu_count(), "wall_s": walls,
+               "results": results, "failed_notebooks": failed, "broken_promises": broken}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(f"\nsummary: {out / 'summary.json'}")
+    return 1 if failed or broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
