@@ -75,8 +75,8 @@ def show_images(images, labels=None, class_names=None, predictions=None, ncols=8
     n = len(images)
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * (1.35 if predictions is not None else 1.15)),
-                             squeeze=False)
+    height = size * nrows * (1.35 if predictions is not None else 1.15)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, height), squeeze=False)
 
     def name(label):
         label = int(label)
@@ -102,7 +102,10 @@ def show_filters(kernel, ncols=8, size=1.0):
     ``(k_h, k_w, C_in, C_out)``; RGB filters are shown in colour, others per first input
     channel. Each filter is rescaled to its own range (grey = 0 for a symmetric scale)."""
     weights = getattr(kernel, "kernel", kernel)
-    weights = np.asarray(getattr(weights, "numpy", lambda: weights)())
+    if not isinstance(weights, np.ndarray):
+        import keras
+
+        weights = keras.ops.convert_to_numpy(weights)
     if weights.ndim != 4:
         raise ValueError(
             f"Expected a 2-D convolution kernel shaped (k_h, k_w, C_in, C_out); got "
