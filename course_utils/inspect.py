@@ -75,28 +75,21 @@ class LayerTable(pd.DataFrame):
             "receptive_field": field, "jump": field,
         }
 
-    def _shown(self):
-        return {k: v for k, v in self._formatters().items() if k in self.columns}
+    def _render(self, to_text):
+        shown = {k: v for k, v in self._formatters().items() if k in self.columns}
+        return to_text(formatters=shown, index=False, na_rep="",
+                       max_rows=pd.get_option("display.max_rows"))
 
-    def _is_layer_table(self):
-        # A selection that lost the layer names prints as a plain DataFrame.
-        return "layer" in self.columns
-
+    # A selection that lost the layer names prints as a plain DataFrame.
     def __repr__(self):
-        if not self._is_layer_table():
+        if "layer" not in self.columns:
             return super().__repr__()
-        return self.to_string(
-            formatters=self._shown(), index=False, na_rep="",
-            max_rows=pd.get_option("display.max_rows"),
-        )
+        return self._render(self.to_string)
 
     def _repr_html_(self):
-        if not self._is_layer_table():
+        if "layer" not in self.columns:
             return super()._repr_html_()
-        return self.to_html(
-            formatters=self._shown(), index=False, na_rep="",
-            max_rows=pd.get_option("display.max_rows"),
-        )
+        return self._render(self.to_html)
 
 
 # --------------------------------------------------------------------------- checks
