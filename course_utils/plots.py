@@ -130,7 +130,8 @@ def show_filters(kernel, ncols=8, size=1.0):
 
 
 def show_feature_maps(maps, ncols=8, max_maps=32, size=1.3, title=None):
-    """Feature maps ``(H, W, C)`` (or a batch of one) as a grid of grey images."""
+    """Feature maps ``(H, W, C)`` (or a batch of one) as a grid of grey images, each
+    stretched between its own 1st and 99th percentiles so that faint maps stay visible."""
     maps = np.asarray(maps)
     if maps.ndim == 4 and maps.shape[0] == 1:
         maps = maps[0]
@@ -145,7 +146,8 @@ def show_feature_maps(maps, ncols=8, max_maps=32, size=1.3, title=None):
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < count:
-            ax.imshow(maps[..., i], cmap="gray")
+            low, high = np.percentile(maps[..., i], [1, 99])
+            ax.imshow(maps[..., i], cmap="gray", vmin=low, vmax=max(high, low + 1e-12))
     if title:
         fig.suptitle(title)
     fig.tight_layout()
