@@ -105,7 +105,7 @@ def show_filters(kernel, ncols=8, size=1.0):
     if not isinstance(weights, np.ndarray):
         import keras
 
-        weights = keras.ops.convert_to_numpy(weights)
+        weights = keras.ops.convert_to_numpy(getattr(weights, "value", weights))
     if weights.ndim != 4:
         raise ValueError(
             f"Expected a 2-D convolution kernel shaped (k_h, k_w, C_in, C_out); got "

@@ -111,3 +111,15 @@ def test_lint_is_clean():
         pytest.skip("ruff is not installed")
     result = subprocess.run([ruff, "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_setup_is_idempotent_and_quick_the_second_time():
+    import sys
+
+    if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
+        pytest.skip("the tests are not running in the project's own .venv")
+    result = subprocess.run(["bash", "scripts/setup.sh"], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "packages are up to date" in result.stdout
+    assert "Fashion-MNIST: found an offline copy" in result.stdout
