@@ -49,7 +49,7 @@ case "$tf" in
   *) fail "COURSE_TF must be cpu, gpu or none; got '$tf'" ;;
 esac
 stamp="$VENV/.course-installed"
-want="$(cat pyproject.toml | cksum) [$extras]"
+want="$(sed -n '/^\[project\]/,/^\[tool/p' pyproject.toml | cksum) [$extras]"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing the course's packages with TensorFlow for $tf (a few minutes the first time)"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]" \
