@@ -2,6 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(wildcard notebooks/[0-9][0-9]_*.ipynb)
+# Jupyter refuses to run as root (containers, cloud machines) unless told it may.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: help setup lab notebooks test lint sync strip benchmark clean
 
@@ -12,7 +14,7 @@ setup:  ## create .venv, install the packages and Fashion-MNIST (idempotent)
 	@bash scripts/setup.sh
 
 lab: setup  ## set up, then open the course in JupyterLab
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/
 
 notebooks: setup  ## execute every notebook headless into build/executed (COURSE_PROFILE picks the profile)
 	$(PY) -m course_utils.runner $(NOTEBOOKS) --out build/executed

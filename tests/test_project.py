@@ -123,3 +123,32 @@ def test_setup_is_idempotent_and_quick_the_second_time():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "packages are up to date" in result.stdout
     assert "Fashion-MNIST: found an offline copy" in result.stdout
+
+
+def test_make_lab_starts_jupyterlab():
+    import os
+    import signal
+    import sys
+    import time
+
+    if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve() or not shutil.which("make"):
+        pytest.skip("needs make and the project's own .venv")
+    args = "--no-browser --ServerApp.port=0 --ServerApp.token=test"
+    if os.geteuid() == 0:
+        args += " --allow-root"
+    process = subprocess.Popen(["make", "lab", f"LAB_ARGS={args}"], cwd=ROOT, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    seen, deadline = [], time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            if "http://" in line and "/lab" in line:
+                break
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    assert any("http://" in x and "/lab" in x for x in seen), "".join(seen[-20:])
