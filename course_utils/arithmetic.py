@@ -1,6 +1,7 @@
-"""Convolution arithmetic by formula: output sizes, parameters, multiply-accumulates and
-receptive fields. ``course_utils.inspect`` uses these same formulas for whole models, so
-a notebook can check a hand computation against Keras and against the layer table.
+"""Convolution arithmetic by formula, one layer at a time: output sizes, parameters,
+multiply-accumulates and receptive fields. ``course_utils.inspect.layer_table`` counts the
+same quantities for whole models (any rank, any layer kind); notebooks and tests check the
+two against each other and against Keras.
 """
 
 from __future__ import annotations
