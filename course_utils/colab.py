@@ -49,7 +49,21 @@ def setup_cell_source() -> str:
 
 
 def notebook_paths(root: Path = ROOT) -> list[Path]:
+    """The course's lessons, ``notebooks/NN_topic.ipynb``."""
     return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def assignment_sources(root: Path = ROOT) -> list[Path]:
+    """The instructor's assignment notebooks, ``solutions/<assignment>/<name>.ipynb``."""
+    return sorted((root / "solutions").glob("*/*.ipynb"))
+
+
+def opened_path(path: Path, root: Path = ROOT) -> str:
+    """Where students open a notebook from: an assignment's source opens as its release."""
+    relative = path.resolve().relative_to(root.resolve()).as_posix()
+    if relative.startswith("solutions/"):
+        return "assignments/" + relative.removeprefix("solutions/")
+    return relative
 
 
 def sync_notebook(path: Path, root: Path = ROOT, write: bool = True) -> bool:
@@ -63,7 +77,7 @@ def sync_notebook(path: Path, root: Path = ROOT, write: bool = True) -> bool:
     first = nb.cells[0] if nb.cells else None
     if first is None or first.cell_type != "markdown":
         raise ValueError(f"{relative}: the first cell must be the title (markdown).")
-    wanted = badge(relative)
+    wanted = badge(opened_path(path, root))
     if BADGE_RE.search(first.source):
         new = BADGE_RE.sub(wanted, first.source, count=1)
     else:
@@ -90,7 +104,7 @@ def sync_readme(root: Path = ROOT, write: bool = True) -> bool:
     text = readme.read_text(encoding="utf-8")
     lines, changed = text.splitlines(keepends=True), False
     for i, line in enumerate(lines):
-        match = re.search(r"\((notebooks/[^)]+\.ipynb)\)", line)
+        match = re.search(r"\(((?:notebooks|assignments)/[^)]+\.ipynb)\)", line)
         if match and BADGE_RE.search(line):
             new = BADGE_RE.sub(badge(match.group(1)), line)
             if new != line:
@@ -106,7 +120,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     stale = [
         path.relative_to(ROOT).as_posix()
-        for path in notebook_paths()
+        for path in notebook_paths() + assignment_sources()
         if sync_notebook(path, write=not args.check)
     ]
     if sync_readme(write=not args.check):

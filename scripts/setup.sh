@@ -59,6 +59,9 @@ else
   say "packages are up to date ($VENV)"
 fi
 
+# The kernel that autograding runs submissions in (course_utils/grader_kernel.py).
+"$VENV/bin/python" -m course_utils.autograde install-kernel >/dev/null
+
 # 3. Fashion-MNIST ------------------------------------------------------------------------
 has_data() { "$VENV/bin/python" -c 'import sys
 from course_utils.data import find_fashion_mnist

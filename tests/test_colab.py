@@ -50,11 +50,15 @@ def test_badge_points_at_the_notebook_on_github():
     )
 
 
-@pytest.mark.parametrize("path", colab.notebook_paths(), ids=lambda p: p.name)
+RELEASED = sorted((ROOT / "assignments").glob("*/*.ipynb"))
+
+
+@pytest.mark.parametrize("path", colab.notebook_paths() + colab.assignment_sources() + RELEASED,
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_every_notebook_opens_with_its_badge_and_the_setup_cell(path):
     nb = nbformat.read(path, as_version=4)
     assert nb.cells[0].cell_type == "markdown"
-    assert colab.badge(f"notebooks/{path.name}") in nb.cells[0].source
+    assert colab.badge(colab.opened_path(path)) in nb.cells[0].source
     assert nb.cells[1].cell_type == "code"
     assert nb.cells[1].source == colab.setup_cell_source()
 

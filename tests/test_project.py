@@ -81,14 +81,15 @@ def test_readme_has_the_two_commands_and_ci_runs_the_second():
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^make test$", ci, flags=re.M)
     makefile = (ROOT / "Makefile").read_text()
-    for target in ("setup", "lab", "notebooks", "test", "lint", "sync", "strip", "benchmark"):
+    for target in ("setup", "lab", "notebooks", "test", "lint", "sync", "strip", "benchmark",
+                   "release", "check-release", "collect", "autograde", "feedback", "export"):
         assert re.search(rf"^{target}:", makefile, flags=re.M), target
 
 
-def test_readme_lists_every_notebook_with_its_badge():
+def test_readme_lists_every_notebook_and_assignment_with_its_badge():
     readme = (ROOT / "README.md").read_text()
-    for path in colab.notebook_paths():
-        relative = f"notebooks/{path.name}"
+    for path in colab.notebook_paths() + colab.assignment_sources():
+        relative = colab.opened_path(path)
         line = next((x for x in readme.splitlines() if f"({relative})" in x), None)
         assert line, f"README's syllabus table does not list {relative}"
         assert colab.badge(relative) in line
@@ -101,7 +102,8 @@ def test_shell_scripts_parse():
 
 def test_top_level_layout():
     for name in ("notebooks", "course_utils", "assignments", "solutions", "tests",
-                 "environment.yml", "README.md", "pyproject.toml", ".ci/run", "Makefile"):
+                 "environment.yml", "README.md", "pyproject.toml", ".ci/run", "Makefile",
+                 "nbgrader_config.py", "docs/grading.md"):
         assert (ROOT / name).exists(), name
 
 

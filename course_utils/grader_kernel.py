@@ -1,0 +1,249 @@
+"""The kernel that runs students' code while a submission is autograded.
+
+    python -m course_utils.grader_kernel -f CONNECTION_FILE [kernel options]
+
+It is an ordinary IPython kernel with three differences:
+
+1. Output that C libraries write straight to the process's file descriptors (TensorFlow's
+   start-up chatter) is not copied into cells (``--IPKernelApp.capture_fd_output=False``),
+   so it can never zero a correct answer.
+2. Resource limits: memory (address space, ``$COURSE_GRADER_MEMORY_MB``, default 6144),
+   the size of any file written (256 MiB), processes and threads (1024), no core dumps.
+   A submission that blows up memory gets a ``MemoryError`` or dies alone.
+3. A sandbox: the kernel runs in an empty private directory and, where Linux offers
+   Landlock (5.13 and later), may only read the Python installation, the course's
+   packages and the system's libraries, and write nowhere but that directory. A submission
+   can then neither read ``solutions/``, the gradebook or other students' work, nor change
+   them, even when grading runs as root. Without Landlock, a root grader drops to the user
+   ``nobody`` where that user can run Python; otherwise the kernel says in its log that
+   the submission runs unconfined.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+
+MEMORY_ENV = "COURSE_GRADER_MEMORY_MB"
+DEFAULT_MEMORY_MB = 6144
+FILE_SIZE_BYTES = 256 * 2**20
+MAX_PROCESSES = 1024
+UNPRIVILEGED_USER = "nobody"
+
+
+# ----------------------------------------------------------------------------- limits
+
+
+def _limit(which, value):
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, hard))
+
+
+def apply_limits():
+    """Memory, file size, processes and core dumps, for this process and its children."""
+    memory = int(os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_MB)) * 2**20
+    _limit(resource.RLIMIT_AS, memory)
+    _limit(resource.RLIMIT_FSIZE, FILE_SIZE_BYTES)
+    _limit(resource.RLIMIT_CORE, 0)
+    _limit(resource.RLIMIT_NPROC, MAX_PROCESSES)
+
+
+# ----------------------------------------------------------------------------- Landlock
+
+# Syscall numbers are the same on x86-64 and arm64 (include/uapi/asm-generic/unistd.h).
+_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
+_PR_SET_NO_NEW_PRIVS = 38
+_RULE_PATH_BENEATH = 1
+_EXECUTE, _WRITE_FILE, _READ_FILE, _READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_READ = _EXECUTE | _READ_FILE | _READ_DIR
+_FILE_RIGHTS = {1: 0b111, 2: 0b111, 3: 0b111 | 1 << 14, 4: 0b111 | 1 << 14,
+                5: 0b111 | 1 << 14 | 1 << 15}
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64)]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def landlock_abi() -> int:
+    """The Landlock ABI version this kernel offers, 0 if none (not Linux, too old, off)."""
+    if platform.system() != "Linux" or platform.machine() not in ("x86_64", "aarch64"):
+        return 0
+    version = _libc().syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    return max(int(version), 0)
+
+
+def _handled(abi: int) -> int:
+    bits = 13 + (abi >= 2) + (abi >= 3)  # ABI 1: 13 rights, 2: + REFER, 3: + TRUNCATE
+    mask = (1 << bits) - 1
+    if abi >= 5:
+        mask |= 1 << 15  # IOCTL_DEV
+    return mask
+
+
+def landlock_restrict(read_dirs, write_dirs, write_files=()) -> None:
+    """Allow reading under ``read_dirs``, everything under ``write_dirs`` and writing
+    ``write_files``; deny every other file-system access, for good (children included)."""
+    abi = landlock_abi()
+    if not abi:
+        raise OSError("Landlock is not available")
+    libc = _libc()
+    handled = _handled(abi)
+    ruleset = _RulesetAttr(handled)
+    fd = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(ruleset),
+                      ctypes.c_size_t(ctypes.sizeof(ruleset)), ctypes.c_uint32(0))
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
+    file_rights = _FILE_RIGHTS.get(min(abi, 5), _FILE_RIGHTS[5]) & handled
+    try:
+        rules = [(p, _READ) for p in read_dirs] + [(p, handled) for p in write_dirs] + [
+            (p, file_rights) for p in write_files]
+        for path, rights in rules:
+            if not os.path.exists(path):
+                continue
+            if not os.path.isdir(path):
+                rights &= file_rights
+            path_fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                rule = _PathBeneathAttr(rights, path_fd)
+                if libc.syscall(_SYS_ADD_RULE, ctypes.c_int(fd), ctypes.c_int(_RULE_PATH_BENEATH),
+                                ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
+                    raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
+            finally:
+                os.close(path_fd)
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+        if libc.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(fd), ctypes.c_uint32(0)) != 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
+    finally:
+        os.close(fd)
+
+
+def readable_roots() -> list[str]:
+    """What a submission may read: Python, the installed packages, the course's package,
+    the system's libraries and configuration."""
+    import course_utils
+
+    roots = {sys.base_prefix, sys.prefix, sys.exec_prefix,
+             os.path.dirname(os.path.abspath(course_utils.__file__)),
+             "/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys",
+             "/dev"}
+    roots |= {os.path.dirname(os.path.realpath(sys.executable))}
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")) or entry.endswith(".zip"):
+            roots.add(entry)
+    return sorted(r for r in roots if r and os.path.exists(r))
+
+
+# ----------------------------------------------------------------------------- sandbox
+
+
+def _connection_file_index(args):
+    for i, arg in enumerate(args):
+        if arg == "-f" and i + 1 < len(args):
+            return i + 1
+        if arg.startswith(("--f=", "--IPKernelApp.connection_file=")):
+            return i
+    raise SystemExit("grader_kernel: no connection file given (-f FILE)")
+
+
+def _private_directory(args):
+    """Make an empty private directory, move the connection file and $HOME there."""
+    workdir = tempfile.mkdtemp(prefix="course-grader-")
+    os.chmod(workdir, 0o700)
+    index = _connection_file_index(args)
+    arg = args[index]
+    source = arg.split("=", 1)[1] if arg.startswith("--") else arg
+    target = os.path.join(workdir, "connection.json")
+    shutil.copyfile(source, target)
+    os.chmod(target, 0o600)
+    args = list(args)
+    args[index] = arg.split("=", 1)[0] + "=" + target if arg.startswith("--") else target
+    for name, sub in (("HOME", ""), ("TMPDIR", "tmp"), ("MPLCONFIGDIR", "mpl"),
+                      ("IPYTHONDIR", "ipython"), ("KERAS_HOME", "keras")):
+        path = os.path.join(workdir, sub) if sub else workdir
+        os.makedirs(path, exist_ok=True)
+        os.environ[name] = path
+    tempfile.tempdir = os.environ["TMPDIR"]
+    os.chdir(workdir)
+    atexit.register(shutil.rmtree, workdir, True)
+    return workdir, args
+
+
+def _nobody_can_run_python() -> bool:
+    """Every directory on the way to the interpreter must be searchable by others."""
+    for base in {sys.base_prefix, sys.prefix}:
+        path = os.path.abspath(base)
+        while True:
+            if not os.stat(path).st_mode & 0o001:
+                return False
+            parent = os.path.dirname(path)
+            if parent == path:
+                break
+            path = parent
+    return True
+
+
+def _become_nobody(workdir):
+    import pwd
+
+    user = pwd.getpwnam(UNPRIVILEGED_USER)
+    for folder, _, files in os.walk(workdir):
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        for name in files:
+            os.chown(os.path.join(folder, name), user.pw_uid, user.pw_gid)
+    os.environ["USER"] = os.environ["LOGNAME"] = UNPRIVILEGED_USER
+    os.setgroups([])
+    os.setgid(user.pw_gid)
+    os.setuid(user.pw_uid)
+
+
+def sandbox(args):
+    """Confine this process (see the module docstring); returns the kernel's arguments and
+    a sentence for the log saying how it is confined."""
+    workdir, args = _private_directory(args)
+    if landlock_abi():
+        devices = [f"/dev/{n}" for n in ("null", "zero", "random", "urandom", "tty")]
+        landlock_restrict(readable_roots(), [workdir], devices)
+        how = f"Landlock sandbox (ABI {landlock_abi()}): read-only system, writable {workdir}"
+    elif os.geteuid() == 0 and _nobody_can_run_python():
+        _become_nobody(workdir)
+        how = f"running as {UNPRIVILEGED_USER} in {workdir} (no Landlock on this system)"
+    else:
+        how = ("UNCONFINED: no Landlock on this system and no way to switch users, so the "
+               "submission can read and write what the grading user can")
+    return args, how
+
+
+def main(argv=None):
+    args = list(sys.argv[1:] if argv is None else argv)
+    start = os.getcwd()
+    apply_limits()
+    args, how = sandbox(args)
+    print(f"grader_kernel: {how}", file=sys.stderr)
+    if sys.path and sys.path[0] in ("", start):  # the grading directory is not importable
+        del sys.path[0]
+    sys.argv = [sys.argv[0], *args, "--IPKernelApp.capture_fd_output=False"]
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance()
+
+
+if __name__ == "__main__":
+    main()

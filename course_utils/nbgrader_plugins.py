@@ -1,0 +1,226 @@
+"""The course's additions to nbgrader, switched on in ``nbgrader_config.py``.
+
+- :class:`GraderExecute` runs a submission with a time budget for the whole notebook
+  and survives a dead kernel: cells it could not run get an error that says why (0 points
+  for them), the cells before keep their grades, and the batch goes on.
+- :class:`LimitOutputSize` caps the size of every output (gigantic prints and images).
+- :class:`StderrIsNotFailure` stops text on stderr (warnings, library chatter) from
+  zeroing a test cell; only an exception fails a test.
+- :class:`HideTestCode` keeps the code of hidden tests out of feedback tracebacks.
+- :class:`StatusCsvExport` exports grades with a ``status`` column that tells "graded 0"
+  apart from "could not be graded" and "not submitted".
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.plugins import ExportPlugin
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Integer
+
+STATUS_DIRECTORY = os.path.join("grading", "status")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _error_output(ename: str, message: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=message,
+                        traceback=[f"{ename}: {message}"])
+
+
+class GraderExecute(Execute):
+    """nbgrader's Execute with a notebook-wide time budget and dead-kernel handling."""
+
+    budget = Integer(
+        600, help="Seconds for the whole notebook; cells after it runs out are not run."
+    ).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timeout_func = self._cell_timeout
+        self._started = None
+        self._stopped = None
+
+    def _remaining(self) -> float:
+        return self.budget - (time.monotonic() - self._started)
+
+    def _cell_timeout(self, cell) -> int:
+        return max(1, int(min(self.timeout or self.budget, self._remaining())))
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._started, self._stopped = time.monotonic(), None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return super().preprocess_cell(cell, resources, index)
+        if self._stopped is None and self._remaining() <= 0:
+            self._stopped = (
+                f"not run: this notebook used up its time budget of {self.budget} s "
+                "(an endless loop earlier on?)")
+        if self._stopped is not None:
+            cell.outputs = [_error_output("NotRun", self._stopped)]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except CellTimeoutError:
+            # The kernel ignored the interrupt and is still busy: nothing after can run.
+            self._stopped = (
+                f"not run: cell {index} would not stop when interrupted, so this notebook "
+                f"used up its time budget")
+            cell.outputs = list(cell.get("outputs", [])) + [
+                _error_output("CellTimeoutError", "this cell did not stop when interrupted")]
+            return cell, resources
+        except DeadKernelError:
+            self._stopped = (
+                f"not run: the kernel died in cell {index} (a crash, os._exit, or more "
+                "memory than the grader allows)")
+            cell.outputs = list(cell.get("outputs", [])) + [
+                _error_output("DeadKernel", "the kernel died while running this cell")]
+            return cell, resources
+
+
+class LimitOutputSize(NbGraderPreprocessor):
+    """Cap what one output may weigh: text beyond ``max_text`` characters is cut, and
+    images or other rich data beyond ``max_data`` bytes are replaced by a note, so a
+    notebook that prints gigabytes cannot bloat the graded copy or the feedback."""
+
+    max_text = Integer(20_000, help="characters kept per text output").tag(config=True)
+    max_data = Integer(2_000_000, help="bytes kept per rich output").tag(config=True)
+
+    def _cut(self, text):
+        if isinstance(text, list):
+            text = "".join(text)
+        if len(text) <= self.max_text:
+            return text
+        return text[: self.max_text] + f"\n... [{len(text) - self.max_text:,} more characters cut]\n"
+
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                output.text = self._cut(output.text)
+            elif output.output_type == "error":
+                output.evalue = self._cut(output.evalue)
+                output.traceback = [self._cut(line) for line in output.traceback[-40:]]
+            elif "data" in output:
+                for mime, value in list(output.data.items()):
+                    size = len(value) if isinstance(value, str) else len(str(value))
+                    if mime.startswith("text/") and size > self.max_text:
+                        output.data[mime] = self._cut(value)
+                    elif size > self.max_data:
+                        del output.data[mime]
+                        output.data["text/plain"] = (
+                            f"[{mime} output of {size:,} bytes removed by the grader]")
+        return cell, resources
+
+
+class HideTestCode(NbGraderPreprocessor):
+    """For feedback: in test cells, drop the traceback frames that show the test cell's own
+    code (hidden tests would leak through them); the failure message and the frames in the
+    student's own code stay."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if utils.is_grade(cell) and cell.cell_type == "code":
+            own = f"Cell In[{cell.get('execution_count')}]"
+            for output in cell.get("outputs", []):
+                if output.output_type == "error":
+                    output.traceback = [
+                        frame for frame in output.traceback
+                        if own not in _ANSI.sub("", frame)
+                        and "course_utils/grading.py" not in _ANSI.sub("", frame)]
+        return cell, resources
+
+
+class StderrIsNotFailure(NbGraderPreprocessor):
+    """In test cells, move stderr text to stdout: nbgrader would score it 0, but warnings
+    and library chatter are not failures. An exception still fails the cell."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if utils.is_grade(cell) and cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                if output.output_type == "stream" and output.name == "stderr":
+                    output.name = "stdout"
+                    output.text = "[stderr] " + output.text
+        return cell, resources
+
+
+# ----------------------------------------------------------------------------- status
+
+
+def status_path(root, assignment: str, student: str) -> Path:
+    return Path(root) / STATUS_DIRECTORY / assignment / f"{student}.json"
+
+
+def write_status(root, assignment: str, student: str, status: str, reason: str = "",
+                 **extra) -> None:
+    """Record how grading went for one submission: ``graded`` or ``could not be graded``."""
+    path = status_path(root, assignment, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"status": status, "reason": reason, **extra}, indent=1))
+
+
+def read_status(root, assignment: str, student: str) -> dict | None:
+    path = status_path(root, assignment, student)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+class StatusCsvExport(ExportPlugin):
+    """CSV with one row per student and assignment, and a ``status`` column:
+    ``graded`` (the score is real, 0 included), ``could not be graded`` (score left empty,
+    ``reason`` says why) or ``not submitted``."""
+
+    COLUMNS = ["assignment", "student_id", "status", "score", "max_score", "reason",
+               "timestamp"]
+
+    def export(self, gradebook) -> None:
+        coursedir = getattr(self.parent, "coursedir", None)
+        root = coursedir.root if coursedir is not None else os.getcwd()
+        dest = self.to or os.path.join(root, "grading", "grades.csv")
+        rows = []
+        for assignment in gradebook.assignments:
+            if self.assignment and assignment.name not in self.assignment:
+                continue
+            for student in gradebook.students:
+                if self.student and student.id not in self.student:
+                    continue
+                rows.append(self._row(gradebook, root, assignment, student))
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        with open(dest, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=self.COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        self.log.info("Exported %d rows to %s", len(rows), dest)
+
+    @staticmethod
+    def _row(gradebook, root, assignment, student) -> dict:
+        from nbgrader.api import MissingEntry
+
+        row = {"assignment": assignment.name, "student_id": student.id,
+               "max_score": assignment.max_score, "score": "", "reason": "", "timestamp": ""}
+        status = read_status(root, assignment.name, student.id)
+        try:
+            submission = gradebook.find_submission(assignment.name, student.id)
+        except MissingEntry:
+            submission = None
+        if status is None and submission is None:
+            row["status"] = "not submitted"
+            return row
+        if status is not None and status["status"] != "graded":
+            row.update(status=status["status"], reason=status.get("reason", ""))
+            return row
+        if submission is None:
+            row.update(status="could not be graded",
+                       reason="graded, but missing from the gradebook")
+            return row
+        row.update(status="graded", score=submission.score,
+                   timestamp=submission.timestamp or "",
+                   reason=(status or {}).get("reason", ""))
+        return row

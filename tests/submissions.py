@@ -1,0 +1,70 @@
+"""Make submissions of an assignment for the grading tests: a student's notebook is the
+released notebook with solution cells filled in, then changed in the way each test needs."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def released(assignment="a1", name="a1"):
+    return nbformat.read(ROOT / "assignments" / assignment / f"{name}.ipynb", as_version=4)
+
+
+def solution_sources(assignment="a1", name="a1") -> dict[str, str]:
+    """grade_id -> the instructor's solution code, markers removed."""
+    source = nbformat.read(ROOT / "solutions" / assignment / f"{name}.ipynb", as_version=4)
+    out = {}
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            lines = [line for line in cell.source.splitlines()
+                     if not re.match(r"\s*### (BEGIN|END) SOLUTION", line)]
+            out[meta["grade_id"]] = "\n".join(lines)
+    return out
+
+
+def correct(assignment="a1", name="a1"):
+    """The released notebook with every solution cell answered correctly."""
+    nb = released(assignment, name)
+    answers = solution_sources(assignment, name)
+    for cell in nb.cells:
+        if _grade_id(cell) in answers:
+            cell.source = answers[_grade_id(cell)]
+    return nb
+
+
+def replace_in_solution(nb, grade_id, old, new):
+    nb = copy.deepcopy(nb)
+    cell = next(c for c in nb.cells if _grade_id(c) == grade_id)
+    assert old in cell.source, f"{old!r} not in {grade_id}"
+    cell.source = cell.source.replace(old, new)
+    return nb
+
+
+def set_solution(nb, grade_id, source):
+    nb = copy.deepcopy(nb)
+    next(c for c in nb.cells if _grade_id(c) == grade_id).source = source
+    return nb
+
+
+def insert_cell_after(nb, grade_id, source):
+    nb = copy.deepcopy(nb)
+    index = next(i for i, c in enumerate(nb.cells) if _grade_id(c) == grade_id)
+    cell = nbformat.v4.new_code_cell(source)
+    nb.cells.insert(index + 1, cell)
+    return nb
+
+
+def test_cell_ids(nb):
+    return [_grade_id(c) for c in nb.cells
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade")]

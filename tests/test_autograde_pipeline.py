@@ -1,0 +1,179 @@
+"""Pieces of the instructor's pipeline that need no grading run: collecting files from
+Colab and LMSs, the release check, the nbgrader plugins and the grader kernel's sandbox."""
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+import submissions as subs
+from nbformat.notebooknode import NotebookNode
+
+from course_utils import autograde, grader_kernel
+from course_utils.nbgrader_plugins import HideTestCode, LimitOutputSize, StderrIsNotFailure
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("name, stem", [
+    ("Copy of a1", "a1"), ("a1 (1)", "a1"), ("a1(2)", "a1"), ("a1 - Copy", "a1"),
+    ("Copy of a1 (3)", "a1"), ("A1", "a1"), ("a1-1", "a1"), ("a1", "a1"),
+])
+def test_clean_stem_undoes_what_browsers_and_colab_do(name, stem):
+    assert autograde.clean_stem(name) == stem
+
+
+@pytest.fixture
+def course(tmp_path):
+    shutil.copytree(ROOT / "assignments", tmp_path / "assignments")
+    return tmp_path
+
+
+def _write(path, nb):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+def test_collect_from_an_lms_zip(course, tmp_path_factory):
+    inbox = tmp_path_factory.mktemp("inbox")
+    good = subs.correct()
+    _write(inbox / "alice_a1.ipynb", good)
+    _write(inbox / "bob_Copy of a1.ipynb", good)
+    _write(inbox / "carol" / "a1 (1).ipynb", good)
+    _write(inbox / "carol" / "a1 (2).ipynb", good)  # the later download wins
+    _write(inbox / "dave" / "homework.ipynb", good)  # the only notebook: taken as a1
+    _write(inbox / "erin" / "a1.ipynb", good)
+    _write(inbox / "erin" / "scratch.ipynb", good)  # unmatched, reported
+    _write(inbox / "__MACOSX" / "._alice_a1.ipynb", good)
+    (inbox / "notes.txt").write_text("not a notebook")
+    archive = tmp_path_factory.mktemp("lms") / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in inbox.rglob("*"):
+            if path.is_file():
+                zf.write(path, path.relative_to(inbox))
+        zf.writestr("../escape.ipynb", "{}")  # a path that tries to leave the folder
+    report = autograde.collect(course, "a1", archive)
+    submitted = course / "grading" / "submitted"
+    assert sorted(p.name for p in submitted.iterdir()) == ["alice", "bob", "carol", "dave",
+                                                           "erin"]
+    for student in ("alice", "bob", "carol", "dave", "erin"):
+        assert (submitted / student / "a1" / "a1.ipynb").exists()
+        assert (submitted / student / "a1" / "timestamp.txt").exists()
+    notes = {(r.student, Path(r.source).name): r.note for r in report}
+    assert "older duplicate" in notes[("carol", "a1 (1).ipynb")]
+    assert "taken as a1.ipynb" in notes[("dave", "homework.ipynb")]
+    assert "does not match" in notes[("erin", "scratch.ipynb")]
+    assert not (course.parent / "escape.ipynb").exists()
+    manifest = (course / "grading" / "collected" / "a1.csv").read_text()
+    assert "bob_Copy of a1.ipynb" in manifest
+
+
+def test_collect_explains_bad_sources(course, tmp_path):
+    bad = tmp_path / "broken.zip"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(autograde.GradingError, match="not a readable zip"):
+        autograde.collect(course, "a1", bad)
+    with pytest.raises(autograde.GradingError, match="neither a folder nor a .zip"):
+        autograde.collect(course, "a1", tmp_path / "missing")
+    with pytest.raises(autograde.GradingError, match="make release"):
+        autograde.collect(course, "a9", tmp_path)
+
+
+def test_released_assignments_are_up_to_date():
+    assert autograde.check_release(ROOT) == []
+
+
+def test_release_check_catches_a_forgotten_regeneration(tmp_path):
+    for name in ("solutions", "assignments"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    source = tmp_path / "solutions" / "a1" / "a1.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[0].source += "\n\nOne more instruction."
+    nbformat.write(nb, source)
+    assert autograde.check_release(tmp_path) == ["assignments/a1/a1.ipynb"]
+    assert autograde.main(["--root", str(tmp_path), "check-release"]) == 1
+
+
+def _grade_cell(outputs, grade=True, count=7):
+    cell = NotebookNode(cell_type="code", source="x", execution_count=count, outputs=outputs,
+                        metadata=NotebookNode(nbgrader=NotebookNode(
+                            grade=grade, grade_id="t", points=1, solution=False, locked=True)))
+    return cell
+
+
+def test_stderr_in_test_cells_becomes_ordinary_output():
+    cell = _grade_cell([NotebookNode(output_type="stream", name="stderr", text="warning\n")])
+    cell, _ = StderrIsNotFailure().preprocess_cell(cell, {}, 0)
+    assert cell.outputs[0].name == "stdout" and "[stderr] warning" in cell.outputs[0].text
+    other = _grade_cell([NotebookNode(output_type="stream", name="stderr", text="w")],
+                        grade=False)
+    other, _ = StderrIsNotFailure().preprocess_cell(other, {}, 0)
+    assert other.outputs[0].name == "stderr"
+
+
+def test_output_size_is_capped():
+    big = _grade_cell([
+        NotebookNode(output_type="stream", name="stdout", text="x" * 100_000),
+        NotebookNode(output_type="display_data", metadata={},
+                     data={"image/png": "A" * 3_000_000, "text/plain": "<Figure>"}),
+    ])
+    cell, _ = LimitOutputSize().preprocess_cell(big, {}, 0)
+    assert len(cell.outputs[0].text) < 21_000 and "more characters cut" in cell.outputs[0].text
+    assert "image/png" not in cell.outputs[1].data
+    assert "removed by the grader" in cell.outputs[1].data["text/plain"]
+
+
+def test_feedback_tracebacks_lose_the_test_cells_own_frames():
+    frames = ["---", "CheckFailed   Traceback", "\x1b[36mCell\x1b[39m In[7], line 3\n hidden()",
+              "Cell In[3], line 2, in my_function\n    return 0", "File /x/course_utils/grading.py:37",
+              "CheckFailed: Checked: ..."]
+    cell = _grade_cell([NotebookNode(output_type="error", ename="CheckFailed", evalue="m",
+                                     traceback=frames)])
+    cell, _ = HideTestCode().preprocess_cell(cell, {}, 0)
+    kept = cell.outputs[0].traceback
+    assert not any("In[7]" in f for f in kept) and not any("grading.py" in f for f in kept)
+    assert any("my_function" in f for f in kept) and kept[-1].startswith("CheckFailed:")
+
+
+def _in_sandbox(code, tmp_path):
+    script = ("import sys; from course_utils import grader_kernel as g\n"
+              f"g.landlock_restrict(g.readable_roots(), [{str(tmp_path)!r}])\n" + code)
+    env = {**os.environ, "HOME": str(tmp_path), "KERAS_HOME": str(tmp_path), "TMPDIR": str(tmp_path),
+           "MPLCONFIGDIR": str(tmp_path)}  # as the grader kernel sets them
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, env=env)
+
+
+@pytest.mark.skipif(not grader_kernel.landlock_abi(), reason="this kernel has no Landlock")
+def test_sandbox_reads_packages_but_not_the_course(tmp_path):
+    result = _in_sandbox(
+        "import json, keras\n"
+        f"open({str(tmp_path / 'ok.txt')!r}, 'w').write('fine')\n"
+        f"for path in [{str(ROOT / 'solutions' / 'a1' / 'a1.ipynb')!r}, {str(ROOT / 'README.md')!r}]:\n"
+        "    try:\n        open(path).read(); print('OPENED', path)\n"
+        "    except PermissionError:\n        print('DENIED', path)\n"
+        "try:\n    open('/tmp/outside.txt', 'w')\nexcept PermissionError:\n    print('DENIED write')\n",
+        tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "OPENED" not in result.stdout and result.stdout.count("DENIED") == 3
+    assert (tmp_path / "ok.txt").read_text() == "fine"
+
+
+def test_limits_turn_a_memory_blowup_into_an_error():
+    code = ("from course_utils.grader_kernel import apply_limits\napply_limits()\n"
+            "try:\n    bytearray(64 * 2**30)\nexcept MemoryError:\n    print('MemoryError')\n")
+    env = {**os.environ, grader_kernel.MEMORY_ENV: "2048"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.stdout.strip() == "MemoryError", result.stderr
+
+
+def test_the_grader_kernelspec_is_installed():
+    directory = autograde.install_kernelspec()
+    spec = (directory / "kernel.json").read_text()
+    assert "course_utils.grader_kernel" in spec and sys.executable in spec

@@ -1,0 +1,297 @@
+"""The grader under attack: every case runs the real nbgrader pipeline (collect ->
+autograde -> feedback -> export) on assignment 1 in a scratch copy of the course, in one
+batch. The batch must carry on, the gradebook stay intact, and the CSV tell "graded 0"
+apart from "could not be graded"."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import submissions as subs
+
+from course_utils import autograde
+
+ROOT = Path(__file__).resolve().parent.parent
+CELL_TIMEOUT, BUDGET = 10, 45
+FULL, PART1 = 100.0, 45.0
+
+LOOP = '''def conv_output_size(n, k, stride=1, padding="valid"):
+    while True:
+        pass
+'''
+DEAF_LOOP = '''import time
+def pool_output_size(n, pool, stride=None):
+    while True:  # swallows every interrupt the grader sends
+        try:
+            time.sleep(0.01)
+        except KeyboardInterrupt:
+            pass
+'''
+READ_SOLUTIONS = '''import json, os
+import course_utils
+_root = os.path.dirname(os.path.dirname(os.path.abspath(course_utils.__file__)))
+def conv_output_size(n, k, stride=1, padding="valid"):
+    source = json.load(open(os.path.join(_root, "solutions", "a1", "a1.ipynb")))
+    code = next("".join(c["source"]) for c in source["cells"]
+                if c["metadata"].get("nbgrader", {}).get("grade_id") == "conv_output_size")
+    namespace = {}
+    exec(code, namespace)
+    return namespace["conv_output_size"](n, k, stride, padding)
+'''
+VANDAL = '''import glob, os
+import course_utils
+_root = os.path.dirname(os.path.dirname(os.path.abspath(course_utils.__file__)))
+for path in glob.glob(os.path.join(_root, "grading", "**", "*"), recursive=True):
+    try:
+        os.remove(path)
+    except OSError as exc:
+        print("could not remove", path, exc)
+try:
+    open(os.path.join(_root, "grading", "gradebook.db"), "w").write("gone")
+except OSError as exc:
+    print("could not overwrite the gradebook:", exc)
+'''
+NOISY_LENET = subs.solution_sources()["build_lenet5"].replace(
+    "import keras\nfrom keras import layers\n", "").replace(
+    '"""LeNet-5 as a functional keras.Model."""',
+    '"""LeNet-5 as a functional keras.Model."""\n'
+    "    import sys, warnings\n"
+    "    import keras  # TensorFlow starts inside a test cell: its chatter comes now\n"
+    "    from keras import layers\n"
+    '    warnings.warn("a harmless warning")\n'
+    '    print("debug output", file=sys.stderr)')
+
+
+def _cases():
+    good = subs.correct()
+    cases = {
+        "correct": good,
+        "untouched": subs.released(),
+        "wrong_architecture": subs.replace_in_solution(
+            good, "build_lenet5", 'layers.Conv2D(6, 5, activation="tanh", name="c1_conv")',
+            'layers.Conv2D(6, 5, padding="same", activation="tanh", name="c1_conv")'),
+        "edited_tests": _edit_tests(subs.set_solution(
+            good, "conv_output_size", "def conv_output_size(n, k, stride=1, padding='valid'):\n"
+            "    return 0")),
+        "deleted_tests": _delete_tests(subs.set_solution(
+            good, "conv_output_size", "def conv_output_size(n, k, stride=1, padding='valid'):\n"
+            "    return 0")),
+        "infinite_loop": subs.set_solution(good, "conv_output_size", LOOP),
+        "deaf_infinite_loop": subs.set_solution(good, "pool_output_size", DEAF_LOOP),
+        "kernel_crash": subs.insert_cell_after(good, "test_conv_macs_hidden",
+                                               "import os\nos._exit(1)"),
+        "memory_blowup": subs.replace_in_solution(
+            good, "conv_params", '"""Learned parameters of a k x k convolution."""',
+            '"""Learned parameters of a k x k convolution."""\n    hog = bytearray(64 * 2**30)'),
+        "gigantic_output": subs.insert_cell_after(
+            good, "conv_params", 'print("x" * 50_000_000)\n'
+            'from IPython.display import Image, display\n'
+            'display({"image/png": "iVBOR" + "A" * 8_000_000}, raw=True)'),
+        "reads_solutions": subs.set_solution(good, "conv_output_size", READ_SOLUTIONS),
+        "vandal": subs.insert_cell_after(good, "conv_output_size", VANDAL),
+        "stderr_noise": subs.set_solution(good, "build_lenet5", NOISY_LENET),
+    }
+    return cases
+
+
+def _edit_tests(nb):
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid == "test_conv_output_size":
+            cell.source = "# the student emptied this test"
+        elif gid == "test_conv_output_size_hidden":
+            cell.source = "print('all good')"
+    return nb
+
+
+def _delete_tests(nb):
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in
+                ("test_conv_output_size", "test_conv_output_size_hidden")]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A scratch course with every case collected, graded, given feedback and exported."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    shutil.copytree(ROOT / "assignments", root / "assignments")
+    shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    autograde.release(root)  # registers the assignment in this course's gradebook
+    inbox = root / "inbox"
+    for student, nb in _cases().items():
+        (inbox / student).mkdir(parents=True)
+        nbformat.write(nb, inbox / student / "a1.ipynb")
+    # Files renamed by Colab or a browser, and one lying flat as an LMS exports it.
+    (inbox / "colab_copy").mkdir()
+    nbformat.write(subs.correct(), inbox / "colab_copy" / "Copy of a1.ipynb")
+    (inbox / "browser_copy").mkdir()
+    nbformat.write(subs.correct(), inbox / "browser_copy" / "a1 (1).ipynb")
+    nbformat.write(subs.correct(), inbox / "lmsstudent_a1 (2).ipynb")
+    (inbox / "invalid_json").mkdir()
+    (inbox / "invalid_json" / "a1.ipynb").write_text('{"cells": [ this is not json')
+    (inbox / "not_a_notebook").mkdir()
+    (inbox / "not_a_notebook" / "a1.ipynb").write_text(json.dumps({"hello": "world"}))
+    report = autograde.collect(root, "a1", inbox)
+    start = time.monotonic()
+    results = autograde.autograde(root, "a1", cell_timeout=CELL_TIMEOUT, budget=BUDGET,
+                                  verbose=True)
+    seconds = time.monotonic() - start
+    autograde.feedback(root, "a1")
+    grades = autograde.export(root)
+    with open(grades) as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    return {"root": root, "report": report, "results": results, "rows": rows,
+            "seconds": seconds}
+
+
+def score(course, student):
+    row = course["rows"][student]
+    assert row["status"] == "graded", f"{student}: {row}"
+    return float(row["score"])
+
+
+def autograded_cell(course, student, grade_id):
+    nb = json.loads((course["root"] / "grading" / "autograded" / student / "a1" /
+                     "a1.ipynb").read_text())
+    return next(c for c in nb["cells"]
+                if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def outputs_text(cell):
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append("".join(output.get("text", "")) + output.get("evalue", "")
+                     + "".join(output.get("traceback", [])))
+    return "\n".join(parts)
+
+
+def test_correct_solution_gets_full_marks(course):
+    assert score(course, "correct") == FULL
+
+
+def test_untouched_release_gets_zero_and_is_told_what_to_do(course):
+    assert score(course, "untouched") == 0
+    text = outputs_text(autograded_cell(course, "untouched", "test_conv_output_size"))
+    assert "NotImplementedError" in text
+
+
+def test_wrong_architecture_gets_partial_credit_and_a_hint(course):
+    got = score(course, "wrong_architecture")
+    assert PART1 < got < FULL
+    text = outputs_text(autograded_cell(course, "wrong_architecture", "test_lenet5_shapes"))
+    assert "Checked:  output shape of layer 'c1_conv'" in text
+    assert "Expected: (28, 28, 6)" in text and "Got:      (32, 32, 6)" in text
+    assert "did you mean padding='valid'" in text
+
+
+@pytest.mark.parametrize("student", ["edited_tests", "deleted_tests"])
+def test_tampered_test_cells_are_restored_and_run(course, student):
+    assert score(course, student) == FULL - 15  # conv_output_size is wrong: 5 + 10 points
+    restored = autograded_cell(course, student, "test_conv_output_size")
+    assert "check_value" in "".join(restored["source"])
+    assert "CheckFailed" in outputs_text(restored)
+
+
+def test_infinite_loop_costs_only_the_cells_it_blocks(course):
+    assert score(course, "infinite_loop") == FULL - 15
+    assert course["results"]["infinite_loop"]["seconds"] < BUDGET + 60
+
+
+def test_loop_that_ignores_interrupts_is_stopped_by_the_budget(course):
+    result = course["results"]["deaf_infinite_loop"]
+    assert result["seconds"] < BUDGET + 90
+    assert "time budget" in result["reason"]
+    got = score(course, "deaf_infinite_loop")
+    assert 15 <= got < PART1  # conv_output_size counted; what came after the loop did not
+
+
+def test_kernel_crash_keeps_earlier_grades(course):
+    assert score(course, "kernel_crash") == PART1
+    assert "kernel died" in course["results"]["kernel_crash"]["reason"]
+
+
+def test_memory_blowup_fails_only_its_own_part(course):
+    assert score(course, "memory_blowup") == FULL - 10
+    assert "MemoryError" in outputs_text(autograded_cell(course, "memory_blowup",
+                                                         "test_conv_params"))
+
+
+def test_gigantic_outputs_are_cut(course):
+    assert score(course, "gigantic_output") == FULL
+    path = course["root"] / "grading" / "autograded" / "gigantic_output" / "a1" / "a1.ipynb"
+    assert path.stat().st_size < 1_000_000
+    html = course["root"] / "grading" / "feedback" / "gigantic_output" / "a1" / "a1.html"
+    assert html.stat().st_size < 3_000_000
+
+
+def test_submission_cannot_read_the_solutions(course):
+    assert score(course, "reads_solutions") == FULL - 15
+    text = outputs_text(autograded_cell(course, "reads_solutions", "test_conv_output_size"))
+    assert "PermissionError" in text
+
+
+def test_submission_cannot_damage_the_gradebook_or_other_work(course):
+    assert score(course, "vandal") == FULL
+    root = course["root"]
+    db = root / "grading" / "gradebook.db"
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert (root / "grading" / "submitted" / "correct" / "a1" / "a1.ipynb").exists()
+    assert score(course, "correct") == FULL
+
+
+def test_stderr_noise_never_zeroes_a_correct_answer(course):
+    assert score(course, "stderr_noise") == FULL
+    text = outputs_text(autograded_cell(course, "stderr_noise", "test_lenet5_model"))
+    assert "[stderr]" in text  # the noise is shown, as ordinary output
+
+
+@pytest.mark.parametrize("student", ["colab_copy", "browser_copy", "lmsstudent"])
+def test_renamed_notebooks_are_matched(course, student):
+    assert score(course, student) == FULL
+    notes = {r.student: r.note for r in course["report"] if r.notebook}
+    assert "renamed" in notes[student]
+
+
+@pytest.mark.parametrize("student", ["invalid_json", "not_a_notebook"])
+def test_broken_files_are_reported_as_not_graded(course, student):
+    row = course["rows"][student]
+    assert row["status"] == "could not be graded" and row["score"] == ""
+    assert "not a valid notebook" in row["reason"]
+
+
+def test_csv_tells_zero_from_not_graded(course):
+    statuses = {r["status"] for r in course["rows"].values()}
+    assert statuses == {"graded", "could not be graded"}
+    assert course["rows"]["untouched"]["score"] == "0.0"
+
+
+def test_feedback_shows_results_but_not_hidden_tests(course):
+    root = course["root"]
+    hidden_source = nbformat.read(root / "solutions" / "a1" / "a1.ipynb", as_version=4)
+    hidden_lines = [line.strip() for cell in hidden_source.cells
+                    if "BEGIN HIDDEN TESTS" in cell.source
+                    for line in cell.source.split("### BEGIN HIDDEN TESTS")[1].splitlines()
+                    if len(line.strip()) > 25 and "import" not in line]
+    assert hidden_lines
+    for html in (root / "grading" / "feedback").glob("*/a1/a1.html"):
+        text = html.read_text()
+        assert "BEGIN HIDDEN TESTS" not in text
+        leaked = [line for line in hidden_lines if line in text]
+        assert not leaked, f"{html.parent.parent.name}: {leaked[:2]}"
+    wrong = (root / "grading" / "feedback" / "wrong_architecture" / "a1" / "a1.html").read_text()
+    assert "did you mean padding=" in wrong
+
+
+def test_release_holds_no_hidden_tests_or_solutions():
+    text = (ROOT / "assignments" / "a1" / "a1.ipynb").read_text()
+    for marker in ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "(299, 3)", "return (n - pool)"):
+        assert marker not in text
