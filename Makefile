@@ -47,8 +47,8 @@ check-release: setup  ## fail if assignments/ is out of date with solutions/
 collect: setup  ## import submissions: make collect A=a1 FROM=downloads/a1.zip
 	$(GRADE) collect $(A) "$(FROM)"
 
-autograde: setup  ## grade every collected submission: make autograde A=a1
-	$(GRADE) autograde $(A)
+autograde: setup  ## grade every collected submission: make autograde A=a1 [JOBS=4]
+	$(GRADE) autograde $(A) $(if $(JOBS),--jobs $(JOBS),)
 
 feedback: setup  ## HTML feedback for students: make feedback A=a1
 	$(GRADE) feedback $(A)

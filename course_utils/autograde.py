@@ -370,19 +370,18 @@ def protected(root: Path):
                 path.chmod(mode)
 
 
-def _register_student(root: Path, student: str) -> None:
+def _register_student(db: Path, student: str) -> None:
     from nbgrader.api import Gradebook
 
-    with Gradebook("sqlite:///" + str(root / GRADING / "gradebook.db")) as gb:
+    with Gradebook(_db_url(db)) as gb:
         gb.update_or_create_student(student)
 
 
-def _grades_complete(root: Path, assignment: str, student: str) -> str | None:
+def _grades_complete(db: Path, assignment: str, student: str) -> str | None:
     """None if the gradebook holds a score for every test cell, else what is missing."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    url = "sqlite:///" + str(root / GRADING / "gradebook.db")
-    with Gradebook(url) as gb:
+    with Gradebook(_db_url(db)) as gb:
         try:
             submission = gb.find_submission(assignment, student)
         except MissingEntry:
@@ -403,17 +402,164 @@ def _notes_from_notebook(path: Path) -> str:
     for output in errors:
         if output.get("ename") in ("NotRun", "DeadKernel"):
             return output.get("evalue", "")
+    rechecked = [cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                 for cell in json.loads(path.read_text()).get("cells", [])
+                 if any(o.get("ename") == "RecheckFailed" for o in cell.get("outputs", []))]
+    if rechecked:
+        return (f"passed inside the notebook but failed the re-check outside it: "
+                f"{', '.join(rechecked)}")
     if any(output.get("ename") == "CellTimeoutError" for output in errors):
         return "a cell ran out of time and was stopped"
     return ""
 
 
+def _db_url(path: Path) -> str:
+    return "sqlite:///" + str(path)
+
+
+def grade_students(root: Path, assignment: str, students: list[str], db: Path,
+                   cell_timeout: int, budget: int) -> None:
+    """Grade ``students`` one after the other in this process, with nbgrader's API (so the
+    grading side imports TensorFlow once), writing each one's status as it goes."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course_utils.nbgrader_plugins import write_status
+
+    os.environ["PATH"] = _env()["PATH"]  # nbgrader runs `alembic` from PATH
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.db_url = _db_url(db)
+    config.Execute.timeout = cell_timeout
+    config.GraderExecute.budget = budget
+    api = NbGraderAPI(config=config)
+    expected = release_notebooks(root, assignment)
+    for student in students:
+        start = time.monotonic()
+        write_status(root, assignment, student, "grading", started=time.time())
+        result = api.autograde(assignment, student, force=True, create=True)
+        log = root / GRADING / "logs" / assignment / f"{student}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(result.get("log", "") + result.get("error", ""))
+        missing = _grades_complete(db, assignment, student)
+        if not result["success"] or missing:
+            status = "could not be graded"
+            reason = _last_line(result.get("error", "")) or missing or "nbgrader failed"
+        else:
+            status = "graded"
+            autograded = root / GRADING / "autograded" / student / assignment
+            reason = "; ".join(filter(None, (
+                _notes_from_notebook(autograded / f"{n}.ipynb") for n in expected)))
+        write_status(root, assignment, student, status, reason,
+                     seconds=round(time.monotonic() - start, 1))
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+@dataclass
+class _Worker:
+    students: list[str]
+    db: Path
+    process: subprocess.Popen | None = None
+    log: object = None
+
+
+def _start_worker(root, assignment, worker, cell_timeout, budget, log):
+    command = [sys.executable, "-m", "course_utils.autograde", "--root", str(root), "_worker",
+               assignment, "--db", str(worker.db), "--cell-timeout", str(cell_timeout),
+               "--budget", str(budget), *worker.students]
+    worker.process = subprocess.Popen(command, cwd=root, env=_env(), stdout=log,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _run_workers(root, assignment, workers, cell_timeout, budget):
+    """Run the workers side by side; a worker stuck on one submission (past the budget and
+    a margin) is stopped, that submission marked, and a new worker takes the rest."""
+    from course_utils.nbgrader_plugins import read_status, write_status
+
+    logs_dir = root / GRADING / "logs" / assignment
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    limit = budget + 180
+    with contextlib.ExitStack() as stack:
+        for k, worker in enumerate(workers):
+            worker.log = stack.enter_context(open(logs_dir / f"_worker{k}.log", "a"))
+            _start_worker(root, assignment, worker, cell_timeout, budget, worker.log)
+        while any(w.process is not None for w in workers):
+            time.sleep(0.5)
+            for worker in workers:
+                if worker.process is None:
+                    continue
+                statuses = {s: read_status(root, assignment, s) for s in worker.students}
+                current = next((s for s, st in statuses.items()
+                                if st and st["status"] == "grading"), None)
+                finished = worker.process.poll() is not None
+                stuck = current is not None and time.time() - statuses[current]["started"] > limit
+                if not finished and not stuck:
+                    continue
+                if stuck:
+                    _kill_group(worker.process)
+                if current is not None:
+                    why = (f"grading took longer than {limit} s and was stopped" if stuck else
+                           f"the grading process stopped (exit code {worker.process.returncode})")
+                    write_status(root, assignment, current, "could not be graded", why)
+                rest = [s for s, st in statuses.items()
+                        if s != current and (st is None or st["status"] == "grading")]
+                code, worker.process = worker.process.returncode, None
+                if rest and current is None:  # the worker died before it began anyone
+                    for student in rest:
+                        write_status(root, assignment, student, "could not be graded",
+                                     f"the grading process failed (exit code {code}); see "
+                                     f"{GRADING}/logs/{assignment}/")
+                elif rest:
+                    worker.students = rest
+                    _start_worker(root, assignment, worker, cell_timeout, budget, worker.log)
+
+
+def merge_gradebook(source: Path, target: Path, assignment: str, students: list[str]) -> None:
+    """Copy the submissions of ``students`` (scores, comments, penalties) from a shard's
+    gradebook into the course's."""
+    import warnings
+
+    from nbgrader.api import Gradebook, MissingEntry
+
+    warnings.filterwarnings("ignore", message="Object of type <Submitted")  # nbgrader's own
+    with Gradebook(_db_url(source)) as src, Gradebook(_db_url(target)) as dst:
+        for student in students:
+            try:
+                submission = src.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            dst.update_or_create_student(student)
+            dst.update_or_create_submission(assignment, student, timestamp=submission.timestamp)
+            for notebook in submission.notebooks:
+                target_nb = dst.find_submission_notebook(notebook.name, assignment, student)
+                target_nb.late_submission_penalty = notebook.late_submission_penalty
+                target_nb.flagged = notebook.flagged
+                for grade in notebook.grades:
+                    mine = dst.find_grade(grade.name, notebook.name, assignment, student)
+                    for field in ("auto_score", "manual_score", "extra_credit",
+                                  "needs_manual_grade"):
+                        setattr(mine, field, getattr(grade, field))
+                for comment in notebook.comments:
+                    mine = dst.find_comment(comment.name, notebook.name, assignment, student)
+                    mine.auto_comment, mine.manual_comment = (comment.auto_comment,
+                                                              comment.manual_comment)
+            dst.db.commit()
+
+
 def autograde(root: Path, assignment: str, students: list[str] | None = None,
               cell_timeout: int = DEFAULT_CELL_TIMEOUT, budget: int = DEFAULT_BUDGET,
-              verbose: bool = True) -> dict[str, dict]:
-    """Grade every collected submission (or ``students``) of ``assignment``, one
-    nbgrader process each. Returns ``{student: status}``."""
-    from course_utils.nbgrader_plugins import write_status
+              jobs: int = 1, verbose: bool = True) -> dict[str, dict]:
+    """Grade every collected submission (or ``students``) of ``assignment``.
+
+    ``jobs`` workers grade side by side, each with its own copy of the gradebook (merged
+    back afterwards), so a class is graded across the machine's cores. Returns
+    ``{student: status}``; each status is also written under ``grading/status``.
+    """
+    from course_utils.nbgrader_plugins import read_status, status_path, write_status
 
     install_kernelspec()
     expected = release_notebooks(root, assignment)
@@ -421,40 +567,40 @@ def autograde(root: Path, assignment: str, students: list[str] | None = None,
     if not students:
         raise GradingError(
             f"No submissions of {assignment} in {GRADING}/submitted/. Run `collect` first.")
-    results = {}
+    main_db = root / GRADING / "gradebook.db"
+    gradable = []
+    for student in students:
+        status_path(root, assignment, student).unlink(missing_ok=True)
+        problem = _check_notebooks(root / GRADING / "submitted" / student / assignment, expected)
+        if problem:
+            _register_student(main_db, student)  # so that the export lists them
+            write_status(root, assignment, student, "could not be graded", problem, seconds=0)
+        else:
+            gradable.append(student)
+    jobs = max(1, min(jobs, len(gradable)))
+    shards = [gradable[k::jobs] for k in range(jobs)] if gradable else []
+    workers = []
+    for k, shard in enumerate(shards):
+        db = main_db
+        if jobs > 1:
+            db = root / GRADING / "shards" / f"{k}.db"
+            db.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(main_db, db)
+        workers.append(_Worker(shard, db))
     with protected(root):
-        for student in students:
-            start = time.monotonic()
-            folder = root / GRADING / "submitted" / student / assignment
-            problem = _check_notebooks(folder, expected)
-            status, reason = "graded", ""
-            if problem:
-                status, reason = "could not be graded", problem
-                _register_student(root, student)  # so that the export lists them
-            else:
-                log = root / GRADING / "logs" / assignment / f"{student}.log"
-                args = ["autograde", assignment, f"--student={student}", "--force",
-                        f"--Execute.timeout={cell_timeout}", f"--GraderExecute.budget={budget}"]
-                try:
-                    result = nbgrader(root, *args, timeout=budget + 180, log=log)
-                except subprocess.TimeoutExpired:
-                    status, reason = "could not be graded", (
-                        f"grading took longer than {budget + 180} s and was stopped")
-                else:
-                    missing = _grades_complete(root, assignment, student)
-                    if result.returncode != 0 or missing:
-                        status = "could not be graded"
-                        reason = _tail(result.stdout, errors_only=True) or missing or \
-                            f"nbgrader exited with code {result.returncode}"
-                    else:
-                        autograded = root / GRADING / "autograded" / student / assignment
-                        reason = "; ".join(filter(None, (
-                            _notes_from_notebook(autograded / f"{n}.ipynb") for n in expected)))
-            seconds = round(time.monotonic() - start, 1)
-            write_status(root, assignment, student, status, reason, seconds=seconds)
-            results[student] = {"status": status, "reason": reason, "seconds": seconds}
-            if verbose:
-                print(f"{student:<20} {status:<20} {seconds:6.1f} s  {reason}")
+        _run_workers(root, assignment, workers, cell_timeout, budget)
+    for worker in workers:
+        if worker.db != main_db:
+            merge_gradebook(worker.db, main_db, assignment, shards[workers.index(worker)])
+            worker.db.unlink(missing_ok=True)
+    results = {}
+    for student in students:
+        status = read_status(root, assignment, student) or {
+            "status": "could not be graded", "reason": "no result was recorded"}
+        results[student] = status
+        if verbose:
+            print(f"{student:<20} {status['status']:<20} {status.get('seconds', 0):6.1f} s  "
+                  f"{status.get('reason', '')}")
     return results
 
 
@@ -507,6 +653,14 @@ def main(argv=None) -> int:
     p.add_argument("--cell-timeout", type=int, default=DEFAULT_CELL_TIMEOUT)
     p.add_argument("--budget", type=int, default=DEFAULT_BUDGET,
                    help="seconds for a whole notebook")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="submissions graded side by side (default: one per core)")
+    p = sub.add_parser("_worker", help=argparse.SUPPRESS)
+    p.add_argument("assignment")
+    p.add_argument("students", nargs="+")
+    p.add_argument("--db", type=Path, required=True)
+    p.add_argument("--cell-timeout", type=int, default=DEFAULT_CELL_TIMEOUT)
+    p.add_argument("--budget", type=int, default=DEFAULT_BUDGET)
     p = sub.add_parser("feedback", help="HTML feedback for graded submissions")
     p.add_argument("assignment")
     sub.add_parser("export", help="grades with status to grading/grades.csv")
@@ -531,7 +685,11 @@ def main(argv=None) -> int:
                 print(f"{row.student or '?':<20} {row.notebook or '-':<10} {row.source}  "
                       f"[{row.note}]")
         elif args.command == "autograde":
-            autograde(root, args.assignment, args.student, args.cell_timeout, args.budget)
+            autograde(root, args.assignment, args.student, args.cell_timeout, args.budget,
+                      args.jobs)
+        elif args.command == "_worker":
+            grade_students(root, args.assignment, args.students, args.db, args.cell_timeout,
+                           args.budget)
         elif args.command == "feedback":
             for path in feedback(root, args.assignment):
                 print(f"feedback {path.relative_to(root)}")

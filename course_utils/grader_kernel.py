@@ -181,6 +181,7 @@ def _private_directory(args):
         os.makedirs(path, exist_ok=True)
         os.environ[name] = path
     tempfile.tempdir = os.environ["TMPDIR"]
+    os.environ["JOBLIB_MULTIPROCESSING"] = "0"  # it would probe /dev/shm, which is closed
     os.chdir(workdir)
     atexit.register(shutil.rmtree, workdir, True)
     return workdir, args

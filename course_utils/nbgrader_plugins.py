@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -20,15 +21,30 @@ import re
 import time
 from pathlib import Path
 
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.plugins import ExportPlugin
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 STATUS_DIRECTORY = os.path.join("grading", "status")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _as_exception(ename, evalue) -> Exception:
+    """The student's exception, rebuilt here as the same built-in type where there is one."""
+    import builtins
+
+    from course_utils.recheck import SubmissionError
+
+    kind = getattr(builtins, ename or "", None)
+    if isinstance(kind, type) and issubclass(kind, Exception) and kind is not SystemExit:
+        with contextlib.suppress(Exception):
+            return kind(evalue)
+    return SubmissionError(f"{ename}: {evalue}")
 
 
 def _error_output(ename: str, message: str) -> NotebookNode:
@@ -37,10 +53,14 @@ def _error_output(ename: str, message: str) -> NotebookNode:
 
 
 class GraderExecute(Execute):
-    """nbgrader's Execute with a notebook-wide time budget and dead-kernel handling."""
+    """nbgrader's Execute with a notebook-wide time budget, dead-kernel handling, and a
+    re-check of every passed test outside the student's kernel (course_utils.recheck)."""
 
     budget = Integer(
         600, help="Seconds for the whole notebook; cells after it runs out are not run."
+    ).tag(config=True)
+    recheck = Bool(
+        True, help="Re-run passed test cells in the grading process (see course_utils.recheck)."
     ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
@@ -56,8 +76,88 @@ class GraderExecute(Execute):
         return max(1, int(min(self.timeout or self.budget, self._remaining())))
 
     def preprocess(self, nb, resources=None, km=None):
+        # nbconvert's ExecutePreprocessor.preprocess, with the re-check while the kernel lives
         self._started, self._stopped = time.monotonic(), None
-        return super().preprocess(nb, resources, km)
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        with self.setup_kernel():
+            info = self.wait_for_reply(self.kc.kernel_info())
+            self.nb.metadata["language_info"] = info["content"]["language_info"]
+            for index, cell in enumerate(self.nb.cells):
+                self.preprocess_cell(cell, resources, index)
+            if self.recheck and self._stopped is None:
+                self._recheck_tests(resources)
+        self.set_widgets_metadata()
+        return self.nb, self.resources
+
+    # -- re-check ---------------------------------------------------------------------
+
+    def _evaluate(self, code: str, expression: str) -> str:
+        """Run ``code`` in the student's kernel and return the str value of ``expression``."""
+        from course_utils.recheck import SubmissionError, literal
+
+        msg_id = self.kc.execute(code, silent=False, store_history=False, allow_stdin=False,
+                                 user_expressions={"r": expression})
+        probe = NotebookNode(cell_type="code", source="", metadata={})
+        try:
+            reply = self.wait_for_reply(msg_id, probe)
+        except TimeoutError:
+            run_sync(self.km.interrupt_kernel)()
+            raise SubmissionError(
+                f"your function did not finish within {self._cell_timeout(probe)} s") from None
+        except DeadKernelError:
+            raise SubmissionError("the kernel died while your function ran") from None
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise _as_exception(content.get("ename"), content.get("evalue"))
+        result = content.get("user_expressions", {}).get("r", {})
+        if result.get("status") != "ok":
+            raise _as_exception(result.get("ename"), result.get("evalue"))
+        return literal(result["data"]["text/plain"])
+
+    def _source_tests(self, resources) -> dict[str, str]:
+        from nbgrader.api import Gradebook
+
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            notebook = gb.find_notebook(info["notebook"], info["assignment"])
+            return {cell.name: gb.find_source_cell(cell.name, info["notebook"],
+                                                   info["assignment"]).source
+                    for cell in notebook.grade_cells if cell.cell_type == "code"}
+
+    def _recheck_tests(self, resources) -> None:
+        from course_utils.recheck import KernelChannel, run_test_cell
+
+        sources = self._source_tests(resources)
+        passed = [cell for cell in self.nb.cells
+                  if utils.is_grade(cell) and cell.cell_type == "code"
+                  and cell.metadata["nbgrader"]["grade_id"] in sources
+                  and not any(o.output_type == "error" for o in cell.get("outputs", []))]
+        if not passed:
+            return
+        try:
+            channel = KernelChannel(self._evaluate)
+            names = channel.names()
+        except Exception as exc:  # the submission blocks the re-check: nothing is vouched for
+            failures = {id(cell): f"the re-check could not reach your code ({exc})"
+                        for cell in passed}
+        else:
+            failures = {}
+            for cell in passed:
+                message = run_test_cell(sources[cell.metadata["nbgrader"]["grade_id"]],
+                                        channel, names)
+                if message:
+                    failures[id(cell)] = message
+        for cell in passed:
+            if id(cell) in failures:
+                self.log.warning("Re-check failed for %s: %s",
+                                 cell.metadata["nbgrader"]["grade_id"], failures[id(cell)])
+                # First, so that nbgrader reads it before any (forged) partial-credit value.
+                cell.outputs.insert(0, _error_output(
+                    "RecheckFailed",
+                    "This test passed inside your notebook but failed when the grader ran it "
+                    f"again outside it:\n{failures[id(cell)]}"))
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":

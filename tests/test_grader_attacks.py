@@ -58,6 +58,34 @@ try:
 except OSError as exc:
     print("could not overwrite the gradebook:", exc)
 '''
+WRONG_EVERYTHING = {
+    "conv_output_size": "def conv_output_size(n, k, stride=1, padding='valid'):\n    return 0",
+    "pool_output_size": "def pool_output_size(n, pool, stride=None):\n    return 0",
+    "conv_params": "def conv_params(k, c_in, c_out, bias=True):\n    return 0",
+    "conv_macs": "def conv_macs(h_out, w_out, c_out, k, c_in):\n    return 0",
+    "build_lenet5": "import keras\n\ndef build_lenet5(input_shape=(32, 32, 1), classes=10):\n"
+                    "    inputs = keras.Input(input_shape)\n"
+                    "    return keras.Model(inputs, keras.layers.Dense(classes)(keras.layers.Flatten()(inputs)))",
+}
+PATCH_HELPERS = '''import builtins, numpy.testing
+import course_utils.grading as _grading
+for _name in dir(_grading):
+    if _name.startswith("check_"):
+        setattr(_grading, _name, lambda *args, **kwargs: args[0] if args else None)
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+builtins.AssertionError = type("Harmless", (Exception,), {})
+'''
+PATCH_IPYTHON = '''def _swallow(lines):
+    body = "".join(lines).splitlines()
+    return ["try:\\n"] + ["    " + line + "\\n" for line in body or ["pass"]] + [
+        "except BaseException:\\n", "    pass\\n"]
+get_ipython().input_transformers_post.append(_swallow)
+'''
+PATCH_COUNT = '''import keras
+_original = keras.layers.Layer.count_params
+keras.Model.count_params = lambda self: 61_706
+keras.layers.Conv2D.count_params = lambda self: 156 if self.name == "c1_conv" else _original(self)
+'''
 NOISY_LENET = subs.solution_sources()["build_lenet5"].replace(
     "import keras\nfrom keras import layers\n", "").replace(
     '"""LeNet-5 as a functional keras.Model."""',
@@ -97,8 +125,23 @@ def _cases():
         "reads_solutions": subs.set_solution(good, "conv_output_size", READ_SOLUTIONS),
         "vandal": subs.insert_cell_after(good, "conv_output_size", VANDAL),
         "stderr_noise": subs.set_solution(good, "build_lenet5", NOISY_LENET),
+        "patches_helpers": subs.insert_cell_after(_wrong_everything(), "title", PATCH_HELPERS),
+        "patches_ipython": subs.insert_cell_after(_wrong_everything(), "title", PATCH_IPYTHON),
+        "patches_count_params": subs.insert_cell_after(
+            subs.replace_in_solution(good, "build_lenet5",
+                                     'layers.Conv2D(6, 5, activation="tanh", name="c1_conv")',
+                                     'layers.Conv2D(6, 5, activation="tanh", use_bias=False, '
+                                     'name="c1_conv")'),
+            "build_lenet5", PATCH_COUNT),
     }
     return cases
+
+
+def _wrong_everything():
+    nb = subs.released()
+    for grade_id, source in WRONG_EVERYTHING.items():
+        nb = subs.set_solution(nb, grade_id, source)
+    return nb
 
 
 def _edit_tests(nb):
@@ -141,8 +184,10 @@ def course(tmp_path_factory):
     (inbox / "not_a_notebook" / "a1.ipynb").write_text(json.dumps({"hello": "world"}))
     report = autograde.collect(root, "a1", inbox)
     start = time.monotonic()
+    # Two workers side by side: each grades half the class in its own gradebook copy,
+    # merged back afterwards; every assertion below is also about that merge.
     results = autograde.autograde(root, "a1", cell_timeout=CELL_TIMEOUT, budget=BUDGET,
-                                  verbose=True)
+                                  jobs=2, verbose=True)
     seconds = time.monotonic() - start
     autograde.feedback(root, "a1")
     grades = autograde.export(root)
@@ -252,6 +297,23 @@ def test_stderr_noise_never_zeroes_a_correct_answer(course):
     assert score(course, "stderr_noise") == FULL
     text = outputs_text(autograded_cell(course, "stderr_noise", "test_lenet5_model"))
     assert "[stderr]" in text  # the noise is shown, as ordinary output
+
+
+@pytest.mark.parametrize("student", ["patches_helpers", "patches_ipython"])
+def test_monkeypatching_the_checks_does_not_pay(course, student):
+    # Only "build_lenet5 returns a Keras model" (5 points) is true of this submission.
+    assert score(course, student) == 5
+    assert "failed the re-check" in course["results"][student]["reason"]
+    cell = autograded_cell(course, student, "test_conv_output_size")
+    assert "RecheckFailed" in outputs_text(cell)
+
+
+def test_lying_count_params_is_caught_by_the_recheck(course):
+    assert score(course, "patches_count_params") == FULL - 10 - 20
+    reason = course["results"]["patches_count_params"]["reason"]
+    assert "test_lenet5_params" in reason
+    text = outputs_text(autograded_cell(course, "patches_count_params", "test_lenet5_params"))
+    assert "parameters of layer 'c1_conv'" in text and "Expected: 156" in text
 
 
 @pytest.mark.parametrize("student", ["colab_copy", "browser_copy", "lmsstudent"])

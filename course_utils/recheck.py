@@ -1,0 +1,193 @@
+"""Re-check a submission's test cells outside the student's kernel.
+
+While nbgrader runs a notebook, the student's code and the test cells share one kernel, so
+code in the submission could replace the checking functions, ``count_params`` or IPython's
+error reporting and make a failing test pass. The re-check closes that gap: after the
+notebook has run, every test cell (its original source, hidden tests included) runs again
+*in the grading process*. There the names the student defined are stand-ins
+(:class:`Standin`) that call the student's function in the kernel and bring back only data: numbers, strings, arrays, and models as their Keras JSON config, rebuilt here.
+Whatever the submission did to its own kernel, the checks, ``assert`` and Keras itself are
+the grader's. A test that passed in the notebook but fails here scores 0.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import json
+import types
+import warnings
+
+MAX_REPLY_BYTES = 20_000_000
+NOT_STUDENT_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+
+# Runs in the student's kernel: call one function, encode what it returns as JSON.
+KERNEL_HELPERS = f"__course_skip = {sorted(NOT_STUDENT_NAMES)!r}\n" + r'''
+def __course_encode(value, depth=0):
+    import numpy
+    if depth > 20:
+        return {"__object__": "too deeply nested"}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [__course_encode(v, depth + 1) for v in value]
+        return {"__tuple__": items} if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        return {"__dict__": [[__course_encode(k, depth + 1), __course_encode(v, depth + 1)]
+                             for k, v in value.items()]}
+    if isinstance(value, numpy.generic):
+        return value.item()
+    if isinstance(value, numpy.ndarray):
+        return {"__array__": value.tolist(), "dtype": str(value.dtype)}
+    try:
+        import keras
+        if isinstance(value, keras.Model):
+            return {"__model__": value.to_json()}
+    except ImportError:
+        pass
+    return {"__object__": type(value).__name__}
+
+
+def __course_call(name, payload):
+    import json
+    args, kwargs = json.loads(payload)
+    return json.dumps(__course_encode(globals()[name](*args, **kwargs)))
+
+
+def __course_names():
+    import json, types
+    skip = set(__course_skip)
+    return json.dumps(sorted(
+        k for k, v in globals().items()
+        if callable(v) and not k.startswith("_") and k not in skip
+        and not isinstance(v, (types.ModuleType, type(print)))))
+
+
+def __course_code_names(name):
+    import json
+    code = getattr(globals()[name], "__code__", None)
+    names = set()
+    todo = [code] if code is not None else []
+    while todo:
+        c = todo.pop()
+        names |= set(c.co_names)
+        todo += [k for k in c.co_consts if hasattr(k, "co_names")]
+    return json.dumps(sorted(names))
+'''
+
+
+class SubmissionError(Exception):
+    """The student's function raised, timed out or returned what cannot be checked."""
+
+
+def _encode_argument(value):
+    if isinstance(value, tuple):
+        return [_encode_argument(v) for v in value]
+    if isinstance(value, list):
+        return [_encode_argument(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode_argument(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise SubmissionError(
+        f"the re-check can only pass plain values to your function, not {type(value).__name__}")
+
+
+def decode(value):
+    """JSON from the kernel -> Python values; models are rebuilt from their config."""
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__tuple__" in value:
+        return tuple(decode(v) for v in value["__tuple__"])
+    if "__dict__" in value:
+        return {decode(k): decode(v) for k, v in value["__dict__"]}
+    if "__array__" in value:
+        import numpy
+
+        return numpy.asarray(value["__array__"], dtype=value["dtype"])
+    if "__model__" in value:
+        import keras
+
+        try:
+            return keras.models.model_from_json(value["__model__"])
+        except Exception as exc:
+            raise SubmissionError(
+                f"your model could not be rebuilt from its configuration outside your "
+                f"notebook ({type(exc).__name__}: {exc})") from None
+    if "__object__" in value:
+        raise SubmissionError(
+            f"your function returned a {value['__object__']}, which the grader cannot check")
+    return value
+
+
+class KernelChannel:
+    """Calls into the student's kernel through ``evaluate(code, expression) -> str``, which
+    runs ``code`` there and returns the value of ``expression`` (a str) or raises."""
+
+    def __init__(self, evaluate):
+        self._evaluate = evaluate
+        self._evaluate(KERNEL_HELPERS, "''")
+
+    def _json(self, expression):
+        text = self._evaluate("", expression)
+        if len(text) > MAX_REPLY_BYTES:
+            raise SubmissionError("your function returned more data than the grader accepts")
+        return json.loads(text)
+
+    def names(self) -> list[str]:
+        return self._json("__course_names()")
+
+    def code_names(self, name: str) -> list[str]:
+        return self._json(f"__course_code_names({name!r})")
+
+    def call(self, name: str, args, kwargs):
+        payload = json.dumps([_encode_argument(list(args)), _encode_argument(kwargs)])
+        return decode(self._json(f"__course_call({name!r}, {payload!r})"))
+
+
+class Standin:
+    """Stands for a function the student defined; calling it calls the real one in the
+    student's kernel and returns the checked data."""
+
+    def __init__(self, channel: KernelChannel, name: str):
+        self._channel, self.__name__ = channel, name
+
+    def __call__(self, *args, **kwargs):
+        return self._channel.call(self.__name__, args, kwargs)
+
+    @property
+    def __code__(self):
+        return types.SimpleNamespace(co_names=tuple(self._channel.code_names(self.__name__)),
+                                     co_consts=())
+
+    def __repr__(self):
+        return f"<your function {self.__name__}>"
+
+
+def run_test_cell(source: str, channel: KernelChannel, names: list[str]) -> str | None:
+    """Run one test cell here with stand-ins for the student's names. Returns None if it
+    passes, else the failure message."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    namespace = {"__name__": "__course_recheck__", "__builtins__": builtins}
+    namespace.update({name: Standin(channel, name) for name in names})
+    code = TransformerManager().transform_cell(source)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(compile(code, "<test cell>", "exec"), namespace)
+    except Exception as exc:  # every failure, the student's or the check's
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def literal(text: str) -> str:
+    """The value of a str that the kernel sent back as its repr."""
+    value = ast.literal_eval(text)
+    if not isinstance(value, str):
+        raise SubmissionError("the kernel sent back something other than text")
+    return value
