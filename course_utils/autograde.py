@@ -475,14 +475,17 @@ def _start_worker(root, assignment, worker, cell_timeout, budget, log):
                                       stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _run_workers(root, assignment, workers, cell_timeout, budget):
+STUCK_MARGIN = 180  # seconds past a notebook's budget before its worker counts as stuck
+
+
+def _run_workers(root, assignment, workers, cell_timeout, budget, margin=STUCK_MARGIN):
     """Run the workers side by side; a worker stuck on one submission (past the budget and
     a margin) is stopped, that submission marked, and a new worker takes the rest."""
     from course_utils.nbgrader_plugins import read_status, write_status
 
     logs_dir = root / GRADING / "logs" / assignment
     logs_dir.mkdir(parents=True, exist_ok=True)
-    limit = budget + 180
+    limit = budget + margin
     with contextlib.ExitStack() as stack:
         for k, worker in enumerate(workers):
             worker.log = stack.enter_context(open(logs_dir / f"_worker{k}.log", "a"))

@@ -177,3 +177,47 @@ def test_the_grader_kernelspec_is_installed():
     directory = autograde.install_kernelspec()
     spec = (directory / "kernel.json").read_text()
     assert "course_utils.grader_kernel" in spec and sys.executable in spec
+
+
+def test_a_stuck_worker_is_replaced_and_the_rest_still_graded(tmp_path, monkeypatch):
+    """A worker that hangs on one submission is killed after budget + margin; that
+    submission is marked, and a fresh worker grades the others."""
+    from course_utils.nbgrader_plugins import read_status
+
+    fake = tmp_path / "fake_worker.py"
+    fake.write_text(
+        "import sys, time\n"
+        "from course_utils.nbgrader_plugins import write_status\n"
+        "root, students = sys.argv[1], sys.argv[2:]\n"
+        "for s in students:\n"
+        "    write_status(root, 'a1', s, 'grading', started=time.time())\n"
+        "    if s == 'hangs':\n"
+        "        time.sleep(600)\n"
+        "    write_status(root, 'a1', s, 'graded', 'fake', seconds=0)\n")
+
+    def start(root, assignment, worker, cell_timeout, budget, log):
+        worker.process = subprocess.Popen([sys.executable, str(fake), str(root),
+                                           *worker.students], stdout=log, stderr=log,
+                                          start_new_session=True)
+
+    monkeypatch.setattr(autograde, "_start_worker", start)
+    workers = [autograde._Worker(["first", "hangs", "last"], tmp_path / "db")]
+    autograde._run_workers(tmp_path, "a1", workers, cell_timeout=1, budget=1, margin=2)
+    assert read_status(tmp_path, "a1", "first")["status"] == "graded"
+    stuck = read_status(tmp_path, "a1", "hangs")
+    assert stuck["status"] == "could not be graded" and "longer than 3 s" in stuck["reason"]
+    assert read_status(tmp_path, "a1", "last")["status"] == "graded"
+
+
+def test_a_worker_that_cannot_start_marks_its_students(tmp_path, monkeypatch):
+    from course_utils.nbgrader_plugins import read_status
+
+    def start(root, assignment, worker, cell_timeout, budget, log):
+        worker.process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+
+    monkeypatch.setattr(autograde, "_start_worker", start)
+    workers = [autograde._Worker(["x", "y"], tmp_path / "db")]
+    autograde._run_workers(tmp_path, "a1", workers, cell_timeout=1, budget=1, margin=2)
+    for student in ("x", "y"):
+        status = read_status(tmp_path, "a1", student)
+        assert status["status"] == "could not be graded" and "exit code 3" in status["reason"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import sqlite3
 import time
@@ -277,12 +278,25 @@ def test_gigantic_outputs_are_cut(course):
     assert html.stat().st_size < 3_000_000
 
 
+def _sandboxed():
+    from course_utils.grader_kernel import _nobody_can_run_python, landlock_abi
+
+    return bool(landlock_abi()) or (os.geteuid() == 0 and _nobody_can_run_python())
+
+
+needs_sandbox = pytest.mark.skipif(
+    not _sandboxed(), reason="no Landlock here and no way to switch users: docs/grading.md "
+    "says the submission then runs with the grader's rights")
+
+
+@needs_sandbox
 def test_submission_cannot_read_the_solutions(course):
     assert score(course, "reads_solutions") == FULL - 15
     text = outputs_text(autograded_cell(course, "reads_solutions", "test_conv_output_size"))
     assert "PermissionError" in text
 
 
+@needs_sandbox
 def test_submission_cannot_damage_the_gradebook_or_other_work(course):
     assert score(course, "vandal") == FULL
     root = course["root"]
