@@ -180,6 +180,11 @@ def params_hint(layer, expected: int, got: int) -> str | None:
         return "one parameter per output is missing: this layer should have a bias"
     if got == 0 and expected > 0:
         return "this layer should learn weights: is it the right kind of layer?"
+    units = getattr(layer, "units", None)
+    if units and got and expected:
+        inputs = got // units - 1
+        return (f"a dense layer learns (inputs + 1) x units parameters; yours sees {inputs:,} "
+                f"inputs, the size of the layer before it: check the layers before this one")
     kernel = getattr(layer, "kernel_size", None)
     if kernel and got and expected:
         return (f"a {'x'.join(map(str, kernel))} kernel learns k_h * k_w * C_in * C_out weights "

@@ -74,6 +74,8 @@ def test_layer_shape_params_and_config_checks_name_the_layer():
     text = _message(lambda: grading.check_params(_lenet_with(use_bias=False),
                                                  per_layer={"c1_conv": 156}))
     assert "Expected: 156" in text and "should have a bias" in text
+    text = _message(lambda: grading.check_params(model, per_layer={"predictions": 11_770}))
+    assert "sees 1,536 inputs" in text and "layers before" in text
     text = _message(lambda: grading.check_params(model, total=61_706))
     assert "total parameters" in text and "c1_conv=156" in text
     text = _message(lambda: grading.check_layer(_lenet_with(activation="relu"), "c1_conv",
