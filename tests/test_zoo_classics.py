@@ -1,0 +1,156 @@
+"""The classic line, proven: equal to keras.applications where Keras has the network,
+equal to the paper's numbers where it does not."""
+
+import inspect as pyinspect
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_utils import zoo
+from course_utils.inspect import layer_table
+from course_utils.layers import LocalResponseNormalization
+from course_utils.zoo.googlenet import MODULES
+
+REFERENCES = {
+    "vgg16": (zoo.vgg16, keras.applications.VGG16),
+    "vgg19": (zoo.vgg19, keras.applications.VGG19),
+    "inception_v3": (zoo.inception_v3, keras.applications.InceptionV3),
+}
+VARIANTS = [
+    ("vgg16", {}),
+    ("vgg16", {"include_top": False, "input_shape": (64, 64, 3)}),
+    ("vgg16", {"include_top": False, "input_shape": (48, 80, 3), "pooling": "avg"}),
+    ("vgg16", {"input_shape": (64, 64, 3), "classes": 10, "classifier_activation": None}),
+    ("vgg19", {}),
+    ("vgg19", {"include_top": False, "input_shape": (32, 32, 3), "pooling": "max"}),
+    ("inception_v3", {}),
+    ("inception_v3", {"include_top": False, "input_shape": (75, 75, 3)}),
+    ("inception_v3", {"include_top": False, "input_shape": (139, 139, 3), "pooling": "avg"}),
+    ("inception_v3", {"input_shape": (150, 150, 3), "classes": 7,
+                      "classifier_activation": None}),
+]
+
+
+def _layers(model):
+    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+
+
+@pytest.mark.parametrize("network, kwargs", VARIANTS,
+                         ids=[f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}"
+                              for n, kw in VARIANTS])
+def test_identical_to_keras_applications(network, kwargs):
+    ours_fn, reference_fn = REFERENCES[network]
+    keras.backend.clear_session()  # Keras names unnamed layers from fresh counters
+    reference = reference_fn(weights=None, **kwargs)
+    keras.backend.clear_session()
+    ours = ours_fn(**kwargs)
+    assert ours.count_params() == reference.count_params()
+    theirs = _layers(reference)
+    mine = _layers(ours)
+    assert [x.name for x in mine] == [x.name for x in theirs]
+    assert [type(x) for x in mine] == [type(x) for x in theirs]
+    for a, b in zip(mine, theirs):
+        assert tuple(a.output.shape) == tuple(b.output.shape), a.name
+        assert a.count_params() == b.count_params(), a.name
+    ours.set_weights(reference.get_weights())
+    rng = np.random.default_rng(0)
+    shape = tuple(d or 96 for d in reference.input_shape[1:])
+    x = rng.uniform(0, 1, size=(2, *shape)).astype("float32")
+    np.testing.assert_allclose(ours(x), reference(x), rtol=1e-5, atol=1e-5)
+    del ours, reference
+
+
+def test_vgg_parameter_counts_from_the_seeds():
+    assert zoo.vgg16().count_params() == 138_357_544  # "about 138M"
+    assert zoo.vgg19().count_params() == 143_667_240  # "144M"
+
+
+def test_alexnet_as_the_seeds_describe_it():
+    model = zoo.alexnet()
+    assert model.count_params() == 62_378_344
+    shapes = {"conv1_conv": (55, 55, 96), "conv1_pool": (27, 27, 96),
+              "conv2_conv": (27, 27, 256), "conv2_pool": (13, 13, 256),
+              "conv3_conv": (13, 13, 384), "conv4_conv": (13, 13, 384),
+              "conv5_conv": (13, 13, 256), "conv5_pool": (6, 6, 256), "flatten": (9216,),
+              "fc6": (4096,), "fc7": (4096,), "predictions": (1000,)}
+    for name, shape in shapes.items():
+        assert tuple(model.get_layer(name).output.shape[1:]) == shape, name
+    assert zoo.alexnet(activation="tanh").get_layer("conv3_conv").activation.__name__ == "tanh"
+    assert "conv1_lrn" not in [x.name for x in zoo.alexnet(lrn=False).layers]
+    assert zoo.alexnet(input_shape=(67, 67, 3)).output_shape == (None, 1000)
+    with pytest.raises(ValueError, match="at least 67x67"):
+        zoo.alexnet(input_shape=(66, 66, 3))
+
+
+# Szegedy et al. 2015, Table 1: output size after each stage.
+GOOGLENET_SHAPES = {
+    "conv1_7x7": (112, 112, 64), "pool1": (56, 56, 64), "conv2_3x3": (56, 56, 192),
+    "pool2": (28, 28, 192), "inception_3a_output": (28, 28, 256),
+    "inception_3b_output": (28, 28, 480), "pool3": (14, 14, 480),
+    "inception_4a_output": (14, 14, 512), "inception_4b_output": (14, 14, 512),
+    "inception_4c_output": (14, 14, 512), "inception_4d_output": (14, 14, 528),
+    "inception_4e_output": (14, 14, 832), "pool4": (7, 7, 832),
+    "inception_5a_output": (7, 7, 832), "inception_5b_output": (7, 7, 1024),
+    "avg_pool": (1024,), "predictions": (1000,),
+}
+
+
+def test_googlenet_matches_table_1():
+    model = zoo.googlenet()
+    for name, shape in GOOGLENET_SHAPES.items():
+        assert tuple(model.get_layer(name).output.shape[1:]) == shape, name
+    rows = layer_table(model, totals=False)
+    for module, (f1, r3, f3, r5, f5, fp) in MODULES.items():
+        c_in = model.get_layer(f"inception_{module}_1x1").input.shape[-1]
+        by_hand = ((c_in + 1) * f1 + (c_in + 1) * r3 + (9 * r3 + 1) * f3 + (c_in + 1) * r5
+                   + (25 * r5 + 1) * f5 + (c_in + 1) * fp)
+        assert rows[rows.layer.str.startswith(f"inception_{module}_")].params.sum() == by_hand
+    # The paper's own parameter column (Table 1) sums to about 6.8M.
+    assert model.count_params() == pytest.approx(6.8e6, rel=0.05)
+
+
+def test_googlenet_auxiliary_classifiers():
+    model = zoo.googlenet(aux_classifiers=True, classes=10)
+    assert [o.shape[-1] for o in model.outputs] == [10, 10, 10]
+    assert model.get_layer("aux1_pool").output.shape[1:] == (4, 4, 512)
+    assert model.get_layer("aux2_pool").output.shape[1:] == (4, 4, 528)
+    assert len(zoo.googlenet(aux_classifiers=True, include_top=False).outputs) == 1
+
+
+def test_nin_mlpconv_and_global_average_pooling():
+    model = zoo.nin(classes=10)
+    assert not any(isinstance(x, keras.layers.Dense) for x in model.layers)
+    assert model.get_layer("block4_mlp2").output.shape[1:] == (5, 5, 10)
+    assert model.output_shape == (None, 10)
+    big = zoo.nin()
+    assert big.count_params() == 7_595_176  # the ImageNet model: about 7.6M
+    assert zoo.nin(include_top=False, pooling="avg").output_shape == (None, 1024)
+
+
+def test_lrn_matches_tensorflow():
+    x = np.random.default_rng(1).normal(0, 30, size=(2, 5, 5, 12)).astype("float32")
+    ours = keras.ops.convert_to_numpy(LocalResponseNormalization()(x))
+    ref = tf.nn.local_response_normalization(x, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75)
+    np.testing.assert_allclose(ours, ref.numpy(), rtol=1e-5, atol=1e-6)
+    layer = LocalResponseNormalization.from_config(LocalResponseNormalization(3).get_config())
+    assert layer.depth_radius == 3
+
+
+@pytest.mark.parametrize("builder", [zoo.alexnet, zoo.vgg16, zoo.nin, zoo.googlenet,
+                                     zoo.inception_v3])
+def test_builders_use_keras_only(builder):
+    source = pyinspect.getsource(pyinspect.getmodule(builder))
+    assert "tensorflow" not in source and "tf." not in source
+
+
+@pytest.mark.parametrize("builder", [zoo.alexnet, zoo.vgg16, zoo.nin, zoo.googlenet,
+                                     zoo.inception_v3])
+def test_wrong_arguments_are_explained(builder):
+    with pytest.raises(ValueError, match="pooling must be"):
+        builder(include_top=False, pooling="mean")
+    with pytest.raises(ValueError, match="input_shape must be"):
+        builder(input_shape=(224, 224))
+    with pytest.raises(ValueError, match="fixed input size"):
+        builder(input_shape=(None, None, 3))
