@@ -40,3 +40,47 @@ class LocalResponseNormalization(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
                 "alpha": self.alpha, "beta": self.beta}
+
+
+@keras.saving.register_keras_serializable(package="course_utils")
+class ScratchBatchNorm(keras.layers.Layer):
+    """Batch normalisation written out (Ioffe and Szegedy 2015, Algorithm 1), to set beside
+    ``keras.layers.BatchNormalization``: same defaults, same weights in the same order
+    (gamma, beta, moving mean, moving variance), same results.
+
+    Training: normalise with the batch's mean and (biased) variance over every axis but the
+    last, and move the running statistics towards them by ``1 - momentum``. Inference:
+    normalise with the running statistics. Then scale by gamma and shift by beta.
+    """
+
+    def __init__(self, momentum=0.99, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum, self.epsilon = momentum, epsilon
+
+    def build(self, input_shape):
+        channels = (input_shape[-1],)
+        self.gamma = self.add_weight(shape=channels, initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=channels, initializer="zeros", name="beta")
+        self.moving_mean = self.add_weight(shape=channels, initializer="zeros",
+                                           trainable=False, name="moving_mean")
+        self.moving_variance = self.add_weight(shape=channels, initializer="ones",
+                                               trainable=False, name="moving_variance")
+
+    def call(self, inputs, training=False):
+        if training:
+            axes = list(range(len(inputs.shape) - 1))
+            mean = ops.mean(inputs, axis=axes)
+            variance = ops.var(inputs, axis=axes)
+            m = self.momentum
+            self.moving_mean.assign(m * self.moving_mean + (1 - m) * mean)
+            self.moving_variance.assign(m * self.moving_variance + (1 - m) * variance)
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        normalized = (inputs - mean) / ops.sqrt(variance + self.epsilon)
+        return self.gamma * normalized + self.beta
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}

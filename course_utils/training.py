@@ -47,10 +47,15 @@ def _epoch_timer(times):
 
 
 def fit_and_evaluate(model, train, test, epochs, batch_size=128, learning_rate=1e-3,
-                     validation_split=0.1, name=None, profile=None, verbose=0):
-    """Compile ``model`` with Adam on a cosine-decaying learning rate and sparse
-    categorical cross-entropy, fit it on ``train = (x, y)`` keeping the last
-    ``validation_split`` for validation curves, then evaluate once on ``test``.
+                     validation_split=0.1, name=None, profile=None, verbose=0,
+                     loss_weights=None, optimizer="adam"):
+    """Compile ``model`` with Adam (or ``optimizer="sgd"``: SGD with momentum 0.9, as
+    AlexNet was trained) on a cosine-decaying learning rate and sparse categorical
+    cross-entropy, fit it on ``train = (x, y)`` keeping the last ``validation_split`` for
+    validation curves, then evaluate once on ``test``.
+
+    A model with several outputs (GoogLeNet's auxiliary classifiers) learns the same labels
+    on each, its losses weighted by ``loss_weights``; its accuracy is the first output's.
     """
     import keras
 
@@ -63,14 +68,27 @@ def fit_and_evaluate(model, train, test, epochs, batch_size=128, learning_rate=1
             f"Images and labels differ in number: train {len(x_train)} vs {len(y_train)}, "
             f"test {len(x_test)} vs {len(y_test)}."
         )
+    outputs = len(model.outputs)
+    if loss_weights is not None and len(loss_weights) != outputs:
+        raise ValueError(
+            f"loss_weights has {len(loss_weights)} entries but the model has {outputs} "
+            f"outputs. Hint: one weight per output, the main one first, e.g. [1, 0.3, 0.3].")
     n_fit = int(len(x_train) * (1 - validation_split))
     steps = epochs * int(np.ceil(n_fit / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1))
+    optimizers = {"adam": lambda: keras.optimizers.Adam(schedule),
+                  "sgd": lambda: keras.optimizers.SGD(schedule, momentum=0.9)}
+    if optimizer not in optimizers:
+        raise ValueError(f"optimizer must be one of {', '.join(optimizers)}; got {optimizer!r}.")
+    loss = "sparse_categorical_crossentropy"
     model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        optimizer=optimizers[optimizer](),
+        loss=loss if outputs == 1 else [loss] * outputs,
+        loss_weights=loss_weights,
+        metrics=["accuracy"] if outputs == 1 else [["accuracy"]] * outputs,
     )
+    if outputs > 1:
+        y_train, y_test = (y_train,) * outputs, (y_test,) * outputs
     epoch_times = []
     start = time.perf_counter()
     history = model.fit(
@@ -78,10 +96,41 @@ def fit_and_evaluate(model, train, test, epochs, batch_size=128, learning_rate=1
         validation_split=validation_split, callbacks=[_epoch_timer(epoch_times)], verbose=verbose,
     )
     seconds = time.perf_counter() - start
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
+    scores = model.evaluate(x_test, y_test, batch_size=512, verbose=0, return_dict=True)
+    main = model.output_names[0] if outputs > 1 else None
+    history = _main_output_history(history.history, main)
     return Run(
         name=name or model.name, model=model, profile=profile.name, epochs=epochs,
-        history=history.history, test_loss=float(test_loss),
-        test_accuracy=float(test_accuracy), seconds=seconds,
+        history=history, test_loss=float(scores["loss"]),
+        test_accuracy=float(scores["accuracy" if main is None else f"{main}_accuracy"]),
+        seconds=seconds,
         seconds_per_epoch=float(np.mean(epoch_times)) if epoch_times else float("nan"),
     )
+
+
+def _main_output_history(history: dict, main: str | None) -> dict:
+    """Give a multi-output history plain ``accuracy`` keys: those of the main output."""
+    if main is None:
+        return history
+    history = dict(history)
+    for prefix in ("", "val_"):
+        key = f"{prefix}{main}_accuracy"
+        if key in history:
+            history[f"{prefix}accuracy"] = history[key]
+    return history
+
+
+def summarize(runs):
+    """One row per run: parameters and multiply-accumulates per image (from
+    ``layer_table``), test accuracy, seconds per epoch, epochs and profile."""
+    import pandas as pd
+
+    from course_utils.inspect import layer_table
+
+    rows = []
+    for run in runs:
+        totals = layer_table(run.model).attrs["totals"]
+        rows.append({"network": run.name, "params": totals["params"], "MACs": totals["macs"],
+                     "test accuracy": round(run.test_accuracy, 4), "epochs": run.epochs,
+                     "s / epoch": round(run.seconds_per_epoch, 1), "profile": run.profile})
+    return pd.DataFrame(rows).set_index("network")

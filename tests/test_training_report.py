@@ -42,3 +42,32 @@ def test_fit_and_evaluate_rejects_mismatched_data():
     x = np.zeros((4, 32, 32, 1), "float32")
     with pytest.raises(ValueError, match="differ in number"):
         fit_and_evaluate(zoo.lenet5(), (x, np.zeros(3)), (x, np.zeros(4)), epochs=1)
+
+
+def test_multi_output_models_train_on_the_same_labels_and_report_the_main_output():
+    import keras
+
+    from course_utils.training import summarize
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 256)
+    x = rng.normal(0, 0.3, (256, 8)).astype("float32")
+    x[y == 1, 0] += 2.0
+    inputs = keras.Input((8,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    model = keras.Model(inputs, [
+        keras.layers.Dense(2, activation="softmax", name="predictions")(hidden),
+        keras.layers.Dense(2, activation="softmax", name="aux1_predictions")(hidden)])
+    run = fit_and_evaluate(model, (x[:192], y[:192]), (x[192:], y[192:]), epochs=4,
+                           batch_size=32, learning_rate=1e-2, loss_weights=[1.0, 0.3])
+    assert run.test_accuracy > 0.8
+    assert run.history["accuracy"] == run.history["predictions_accuracy"]
+    assert "val_accuracy" in run.history and "aux1_predictions_loss" in run.history
+    table = summarize([run])
+    assert table.loc[run.name, "params"] == model.count_params()
+    assert list(table.columns) == ["params", "MACs", "test accuracy", "epochs", "s / epoch",
+                                   "profile"]
+    import pytest
+
+    with pytest.raises(ValueError, match="one weight per output"):
+        fit_and_evaluate(model, (x, y), (x, y), epochs=1, loss_weights=[1.0])

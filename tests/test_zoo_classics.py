@@ -154,3 +154,42 @@ def test_wrong_arguments_are_explained(builder):
         builder(input_shape=(224, 224))
     with pytest.raises(ValueError, match="fixed input size"):
         builder(input_shape=(None, None, 3))
+
+
+def test_scratch_batch_norm_matches_keras_in_training_and_inference():
+    from course_utils.layers import ScratchBatchNorm
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(3.0, 2.0, size=(16, 6, 6, 5)).astype("float32")
+    ours, theirs = ScratchBatchNorm(), keras.layers.BatchNormalization()
+    ours.build(x.shape)
+    theirs.build(x.shape)
+    weights = [rng.normal(size=5).astype("float32"), rng.normal(size=5).astype("float32"),
+               np.zeros(5, "float32"), np.ones(5, "float32")]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    for _ in range(3):  # training mode, and the running statistics it leaves behind
+        np.testing.assert_allclose(ours(x, training=True), theirs(x, training=True),
+                                   rtol=1e-4, atol=1e-4)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours(x, training=False), theirs(x, training=False),
+                               rtol=1e-4, atol=1e-4)
+    assert [w.name for w in ours.weights] == ["gamma", "beta", "moving_mean", "moving_variance"]
+
+
+@pytest.mark.parametrize("network", ["LeNet-5", "AlexNet", "VGG-16", "NiN", "GoogLeNet"])
+def test_fashion_mnist_versions_take_padded_fashion_mnist(network):
+    model = zoo.fashion_mnist_version(network)
+    assert model.input_shape == (None, 32, 32, 1) and model.output_shape == (None, 10)
+    out = model(np.zeros((2, 32, 32, 1), "float32"))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(out).sum(axis=1), 1, rtol=1e-5)
+    totals = layer_table(model).attrs["totals"]
+    assert totals["params"] == model.count_params() and totals["macs"] > 0
+
+
+def test_fashion_mnist_versions_pass_options_and_refuse_unknown_names():
+    model = zoo.fashion_mnist_version("GoogLeNet", aux_classifiers=True)
+    assert len(model.outputs) == 3
+    with pytest.raises(ValueError, match="Choose one of"):
+        zoo.fashion_mnist_version("ResNet-50")

@@ -8,10 +8,11 @@ for layer; the tests prove it.
 """
 
 from course_utils.zoo.alexnet import alexnet
+from course_utils.zoo.fashion import fashion_mnist_version
 from course_utils.zoo.googlenet import googlenet
 from course_utils.zoo.inception_v3 import inception_v3
 from course_utils.zoo.lenet import lenet5
 from course_utils.zoo.nin import nin
 from course_utils.zoo.vgg import vgg16, vgg19
 
-__all__ = ["alexnet", "googlenet", "inception_v3", "lenet5", "nin", "vgg16", "vgg19"]
+__all__ = ["alexnet", "fashion_mnist_version", "googlenet", "inception_v3", "lenet5", "nin", "vgg16", "vgg19"]

@@ -14,7 +14,7 @@ import keras
 from keras import layers
 
 from course_utils.layers import LocalResponseNormalization
-from course_utils.zoo.common import check_pooling, pool_features, resolve_input_shape
+from course_utils.zoo.common import check_pooling, pool_features, resolve_input_shape, scaled
 
 
 def conv_block(x, filters, kernel, name, strides=1, padding="same", activation="relu",
@@ -31,22 +31,26 @@ def conv_block(x, filters, kernel, name, strides=1, padding="same", activation="
 
 def alexnet(include_top=True, input_shape=None, pooling=None, classes=1000,
             classifier_activation="softmax", activation="relu", lrn=True, dropout=0.5,
-            name="alexnet"):
-    """AlexNet. ``activation`` ("relu" or "tanh") and ``lrn`` let the notebook compare
-    variants; the other arguments mean what they mean in keras.applications."""
+            width=1.0, name="alexnet"):
+    """AlexNet. ``activation`` ("relu" or "tanh"), ``lrn`` and ``width`` (a multiplier for
+    every layer's channels and units) make smaller or older variants; the other arguments
+    mean what they mean in keras.applications."""
     check_pooling(pooling)
     shape = resolve_input_shape(input_shape, 227, 67, include_top, "AlexNet")
     inputs = keras.Input(shape=shape)
-    x = conv_block(inputs, 96, 11, "conv1", strides=4, padding="valid",
+    def w(n):
+        return scaled(n, width)
+
+    x = conv_block(inputs, w(96), 11, "conv1", strides=4, padding="valid",
                    activation=activation, lrn=lrn, pool=True)
-    x = conv_block(x, 256, 5, "conv2", activation=activation, lrn=lrn, pool=True)
-    x = conv_block(x, 384, 3, "conv3", activation=activation)
-    x = conv_block(x, 384, 3, "conv4", activation=activation)
-    x = conv_block(x, 256, 3, "conv5", activation=activation, pool=True)
+    x = conv_block(x, w(256), 5, "conv2", activation=activation, lrn=lrn, pool=True)
+    x = conv_block(x, w(384), 3, "conv3", activation=activation)
+    x = conv_block(x, w(384), 3, "conv4", activation=activation)
+    x = conv_block(x, w(256), 3, "conv5", activation=activation, pool=True)
     if include_top:
         x = layers.Flatten(name="flatten")(x)
         for i in (6, 7):
-            x = layers.Dense(4096, activation=activation, name=f"fc{i}")(x)
+            x = layers.Dense(w(4096), activation=activation, name=f"fc{i}")(x)
             x = layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:

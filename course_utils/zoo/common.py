@@ -42,3 +42,10 @@ def pool_features(x, pooling):
     if pooling == "max":
         return layers.GlobalMaxPooling2D(name="global_max_pooling2d")(x)
     return x
+
+
+def scaled(channels: int, width: float) -> int:
+    """``channels`` times the width multiplier, at least 1."""
+    if width <= 0:
+        raise ValueError(f"width must be positive; got {width}.")
+    return max(1, int(round(channels * width)))

@@ -17,7 +17,7 @@ import keras
 from keras import layers
 
 from course_utils.layers import LocalResponseNormalization
-from course_utils.zoo.common import check_pooling, pool_features, resolve_input_shape
+from course_utils.zoo.common import check_pooling, pool_features, resolve_input_shape, scaled
 
 # Table 1: name -> (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj)
 MODULES = {
@@ -52,24 +52,25 @@ def inception_module(x, filters, name):
     return layers.Concatenate(axis=-1, name=f"{p}_output")([b1, b3, b5, bp])
 
 
-def auxiliary_classifier(x, classes, name, classifier_activation):
+def auxiliary_classifier(x, classes, name, classifier_activation, width=1.0):
     """Section 5: 5x5/3 average pooling, 1x1 conv 128, dense 1024, 70% dropout, classes."""
-    x = layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)
-    x = conv(x, 128, 1, f"{name}_conv")
+    pool = min(5, x.shape[1])  # small inputs: a 5x5 window would not fit
+    x = layers.AveragePooling2D(pool, strides=3, name=f"{name}_pool")(x)
+    x = conv(x, scaled(128, width), 1, f"{name}_conv")
     x = layers.Flatten(name=f"{name}_flatten")(x)
-    x = layers.Dense(1024, activation="relu", name=f"{name}_fc")(x)
+    x = layers.Dense(scaled(1024, width), activation="relu", name=f"{name}_fc")(x)
     x = layers.Dropout(0.7, name=f"{name}_dropout")(x)
     return layers.Dense(classes, activation=classifier_activation, name=f"{name}_predictions")(x)
 
 
-def stem(x, lrn=True):
+def stem(x, lrn=True, width=1.0):
     """224x224x3 -> 28x28x192."""
-    x = conv(x, 64, 7, "conv1_7x7", strides=2)
+    x = conv(x, scaled(64, width), 7, "conv1_7x7", strides=2)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
     if lrn:
         x = LocalResponseNormalization(name="pool1_lrn")(x)
-    x = conv(x, 64, 1, "conv2_3x3_reduce")
-    x = conv(x, 192, 3, "conv2_3x3")
+    x = conv(x, scaled(64, width), 1, "conv2_3x3_reduce")
+    x = conv(x, scaled(192, width), 3, "conv2_3x3")
     if lrn:
         x = LocalResponseNormalization(name="conv2_lrn")(x)
     return layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
@@ -77,24 +78,24 @@ def stem(x, lrn=True):
 
 def googlenet(include_top=True, input_shape=None, pooling=None, classes=1000,
               classifier_activation="softmax", aux_classifiers=False, lrn=True,
-              dropout=0.4, name="googlenet"):
+              dropout=0.4, width=1.0, name="googlenet"):
     """GoogLeNet. With ``aux_classifiers`` (and ``include_top``) the model has three
     outputs: the main classifier, then the auxiliary ones after 4a and 4d; train it with
-    ``loss_weights=[1, 0.3, 0.3]``."""
+    ``loss_weights=[1, 0.3, 0.3]``. ``width`` multiplies every layer's channels."""
     check_pooling(pooling)
     shape = resolve_input_shape(input_shape, 224, 32, include_top, "GoogLeNet")
     inputs = keras.Input(shape=shape)
-    x = stem(inputs, lrn)
+    x = stem(inputs, lrn, width)
     aux = []
     for module, filters in MODULES.items():
         if module == "4a":
             x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool3")(x)
         if module == "5a":
             x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool4")(x)
-        x = inception_module(x, filters, module)
+        x = inception_module(x, [scaled(f, width) for f in filters], module)
         if include_top and aux_classifiers and module in AUX_AFTER:
             aux.append(auxiliary_classifier(x, classes, f"aux{len(aux) + 1}",
-                                            classifier_activation))
+                                            classifier_activation, width))
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dropout(dropout, name="dropout")(x)

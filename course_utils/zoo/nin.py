@@ -14,7 +14,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from course_utils.zoo.common import check_pooling, resolve_input_shape
+from course_utils.zoo.common import check_pooling, resolve_input_shape, scaled
 
 BLOCKS = ((96, 11, 4, "valid"), (256, 5, 1, "same"), (384, 3, 1, "same"))
 
@@ -29,24 +29,24 @@ def mlpconv_block(x, filters, kernel, strides, padding, block, last_filters=None
 
 
 def nin(include_top=True, input_shape=None, pooling=None, classes=1000,
-        classifier_activation="softmax", dropout=0.5, name="nin"):
+        classifier_activation="softmax", dropout=0.5, width=1.0, name="nin"):
     """NiN. With ``include_top`` the last block maps to ``classes`` channels and global
     average pooling gives the scores; without it the 1024-channel maps are returned
-    (pooled with ``pooling``)."""
+    (pooled with ``pooling``). ``width`` multiplies every block's channels."""
     check_pooling(pooling)
     shape = resolve_input_shape(input_shape, 224, 67, include_top, "NiN")
     inputs = keras.Input(shape=shape)
     x = inputs
     for block, (filters, kernel, strides, padding) in enumerate(BLOCKS, start=1):
-        x = mlpconv_block(x, filters, kernel, strides, padding, block)
+        x = mlpconv_block(x, scaled(filters, width), kernel, strides, padding, block)
         x = layers.MaxPooling2D(3, strides=2, name=f"block{block}_pool")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     if include_top:
-        x = mlpconv_block(x, 1024, 3, 1, "same", 4, last_filters=classes)
+        x = mlpconv_block(x, scaled(1024, width), 3, 1, "same", 4, last_filters=classes)
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Activation(classifier_activation or "linear", name="predictions")(x)
     else:
-        x = mlpconv_block(x, 1024, 3, 1, "same", 4)
+        x = mlpconv_block(x, scaled(1024, width), 3, 1, "same", 4)
         if pooling == "avg":
             x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         elif pooling == "max":

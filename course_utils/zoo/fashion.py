@@ -1,0 +1,50 @@
+"""The classic networks cut down to Fashion-MNIST, so that they train on a laptop.
+
+Every version takes 32x32x1 images (Fashion-MNIST padded by two pixels:
+``data.prepare(x, pad=2)``) and returns 10 class probabilities. What is cut:
+
+=============  ========================================================================
+LeNet-5        nothing: the modern variant (ReLU, max pooling) at its own size
+AlexNet        a quarter of the channels and units; images resized to 67x67 first, the
+               smallest input its 11x11 stride-4 stem and three poolings accept
+VGG-16         a quarter of the channels and units, at 32x32
+NiN            a quarter of the channels, images resized to 67x67 (as AlexNet)
+GoogLeNet      a quarter of the channels, at 32x32
+=============  ========================================================================
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from course_utils.zoo.alexnet import alexnet
+from course_utils.zoo.googlenet import googlenet
+from course_utils.zoo.lenet import lenet5
+from course_utils.zoo.nin import nin
+from course_utils.zoo.vgg import vgg16
+
+INPUT_SHAPE = (32, 32, 1)
+CLASSES = 10
+# name -> (builder, input size it runs at, width multiplier)
+VERSIONS = {
+    "LeNet-5": (lambda **kw: lenet5("modern", **kw), 32, None),
+    "AlexNet": (alexnet, 67, 0.25),
+    "VGG-16": (vgg16, 32, 0.25),
+    "NiN": (nin, 67, 0.25),
+    "GoogLeNet": (googlenet, 32, 0.25),
+}
+
+
+def fashion_mnist_version(network: str, **kwargs) -> keras.Model:
+    """The Fashion-MNIST version of ``network`` (a key of ``VERSIONS``); extra keyword
+    arguments go to the builder (``activation="tanh"``, ``aux_classifiers=True``, ...)."""
+    if network not in VERSIONS:
+        raise ValueError(f"Unknown network {network!r}. Choose one of: {', '.join(VERSIONS)}.")
+    builder, size, width = VERSIONS[network]
+    if width is not None:
+        kwargs.setdefault("width", width)
+    net = builder(input_shape=(size, size, INPUT_SHAPE[-1]), classes=CLASSES, **kwargs)
+    inputs = keras.Input(INPUT_SHAPE, name="image")
+    x = layers.Resizing(size, size, name="resize")(inputs) if size != INPUT_SHAPE[0] else inputs
+    return keras.Model(inputs, net(x), name=f"{net.name}_fashion")
