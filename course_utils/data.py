@@ -87,6 +87,16 @@ def _how_to_get_one(what: str) -> str:
     )
 
 
+def online(host: str = "storage.googleapis.com", timeout: float = 3.0) -> bool:
+    """Whether Keras's download server answers within ``timeout`` seconds. Notebooks use it
+    to skip, with a message, what needs a download (ImageNet weights) when offline."""
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 # --------------------------------------------------------------------------- checks
 
 

@@ -284,21 +284,42 @@ def check_same_structure(model, reference, compare_names: bool = False):
 # ------------------------------------------------------------------------- honesty
 
 
+def code_origins(function, _seen=None) -> set[str]:
+    """The names a function's code uses, nested functions included, and for each global
+    one the module it comes from (so an alias of a ready-made builder is still seen);
+    functions of the same module that it calls are followed too."""
+    code = getattr(function, "__code__", None)
+    seen = set() if _seen is None else _seen
+    if code is None or id(function) in seen:
+        return set()
+    seen.add(id(function))
+    names, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        names |= set(current.co_names)
+        todo += [c for c in current.co_consts if hasattr(c, "co_names")]
+    origins = set(names)
+    scope = getattr(function, "__globals__", {})
+    for name in names:
+        value = scope.get(name)
+        if value is None:
+            continue
+        origins.add(getattr(value, "__module__", None) or getattr(value, "__name__", ""))
+        if getattr(value, "__globals__", None) is scope:  # a helper written beside it
+            origins |= code_origins(value, seen)
+    return {o for o in origins if o}
+
+
 def check_own_work(function: Callable, forbidden=("zoo", "applications")):
     """The function must not hand back a ready-made network (``course_utils.zoo`` or
-    ``keras.applications``); this checks the names its code uses."""
+    ``keras.applications``): neither the names its code uses nor the modules they come
+    from may lead there."""
     __tracebackhide__ = True
-    code = getattr(function, "__code__", None)
-    if code is None:
-        return function
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if hasattr(const, "co_names"):
-            names |= set(const.co_names)
-    used = sorted(names & set(forbidden))
+    origins = (function.code_origins() if hasattr(function, "code_origins")
+               else code_origins(function))
+    used = sorted(o for o in origins if any(word in o.split(".") for word in forbidden))
     if used:
-        _fail(f"how {function.__name__} builds its network", "layers you create yourself",
-              f"a call through {', '.join(used)}",
+        _fail(f"how {getattr(function, '__name__', 'your function')} builds its network",
+              "layers you create yourself", f"a call through {', '.join(used)}",
               "build the network from keras.layers yourself; the ready-made ones are for "
               "checking, not for handing in")
-

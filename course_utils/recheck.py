@@ -17,7 +17,6 @@ import builtins
 import contextlib
 import io
 import json
-import types
 import warnings
 
 MAX_REPLY_BYTES = 20_000_000
@@ -52,8 +51,25 @@ def __course_encode(value, depth=0):
 
 def __course_call(name, payload):
     import json
-    args, kwargs = json.loads(payload)
-    return json.dumps(__course_encode(globals()[name](*args, **kwargs)))
+    inputs = []
+
+    def decode(value):
+        if isinstance(value, dict) and "__input__" in value:
+            import keras
+            inputs.append(keras.Input(shape=tuple(value["__input__"]), dtype=value["dtype"]))
+            return inputs[-1]
+        if isinstance(value, dict):
+            return {k: decode(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [decode(v) for v in value]
+        return value
+
+    args, kwargs = decode(json.loads(payload))
+    result = globals()[name](*args, **kwargs)
+    if inputs:  # a block function: hand back the graph from the inputs to what it returned
+        import keras
+        return json.dumps({"__graph__": keras.Model(inputs, result).to_json()})
+    return json.dumps(__course_encode(result))
 
 
 def __course_names():
@@ -67,14 +83,8 @@ def __course_names():
 
 def __course_code_names(name):
     import json
-    code = getattr(globals()[name], "__code__", None)
-    names = set()
-    todo = [code] if code is not None else []
-    while todo:
-        c = todo.pop()
-        names |= set(c.co_names)
-        todo += [k for k in c.co_consts if hasattr(k, "co_names")]
-    return json.dumps(sorted(names))
+    from course_utils.grading import code_origins
+    return json.dumps(sorted(code_origins(globals()[name])))
 '''
 
 
@@ -82,17 +92,33 @@ class SubmissionError(Exception):
     """The student's function raised, timed out or returned what cannot be checked."""
 
 
-def _encode_argument(value):
-    if isinstance(value, tuple):
-        return [_encode_argument(v) for v in value]
-    if isinstance(value, list):
-        return [_encode_argument(v) for v in value]
+def _encode_argument(value, tensors: list):
+    """Plain values go as JSON; a Keras tensor goes as "an input of this shape" (kept in
+    ``tensors``, to reconnect what comes back)."""
+    import keras
+
+    if keras.backend.is_keras_tensor(value):
+        tensors.append(value)
+        return {"__input__": list(value.shape[1:]), "dtype": str(value.dtype)}
+    if isinstance(value, (tuple, list)):
+        return [_encode_argument(v, tensors) for v in value]
     if isinstance(value, dict):
-        return {k: _encode_argument(v) for k, v in value.items()}
+        return {k: _encode_argument(v, tensors) for k, v in value.items()}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise SubmissionError(
-        f"the re-check can only pass plain values to your function, not {type(value).__name__}")
+        f"the re-check can only pass plain values and Keras tensors to your function, not "
+        f"{type(value).__name__}")
+
+
+def _reconnect(graph_json: str, tensors: list):
+    """Rebuild the layers a block function added and call them on the grader's own
+    tensors, so the result joins the test cell's graph layer by layer."""
+    import keras
+
+    model = decode({"__model__": graph_json})
+    clone = keras.models.clone_model(model, input_tensors=list(tensors))
+    return clone.outputs[0] if len(clone.outputs) == 1 else list(clone.outputs)
 
 
 def decode(value):
@@ -145,8 +171,13 @@ class KernelChannel:
         return self._json(f"__course_code_names({name!r})")
 
     def call(self, name: str, args, kwargs):
-        payload = json.dumps([_encode_argument(list(args)), _encode_argument(kwargs)])
-        return decode(self._json(f"__course_call({name!r}, {payload!r})"))
+        tensors = []
+        payload = json.dumps([_encode_argument(list(args), tensors),
+                              _encode_argument(kwargs, tensors)])
+        result = self._json(f"__course_call({name!r}, {payload!r})")
+        if isinstance(result, dict) and "__graph__" in result:
+            return _reconnect(result["__graph__"], tensors)
+        return decode(result)
 
 
 class Standin:
@@ -159,10 +190,9 @@ class Standin:
     def __call__(self, *args, **kwargs):
         return self._channel.call(self.__name__, args, kwargs)
 
-    @property
-    def __code__(self):
-        return types.SimpleNamespace(co_names=tuple(self._channel.code_names(self.__name__)),
-                                     co_consts=())
+    def code_origins(self) -> set[str]:
+        """What ``course_utils.grading.code_origins`` finds for the real function."""
+        return set(self._channel.code_names(self.__name__))
 
     def __repr__(self):
         return f"<your function {self.__name__}>"

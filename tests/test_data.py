@@ -230,3 +230,7 @@ def test_sample_photos_need_no_download(no_network):
         assert data.sample_photo(name).ndim in (2, 3)
     with pytest.raises(ValueError, match="not a scikit-image sample photo"):
         data.sample_photo("lena")
+
+
+def test_online_is_false_without_a_network(no_network):
+    assert data.online() is False

@@ -110,3 +110,11 @@ def test_own_work_rejects_ready_made_networks():
     grading.check_own_work(honest)
     assert "zoo" in _message(lambda: grading.check_own_work(shortcut))
     assert "applications" in _message(lambda: grading.check_own_work(sneaky))
+    assert "course_utils.zoo.lenet" in _message(lambda: grading.check_own_work(aliased))
+
+
+from course_utils.zoo.lenet import lenet5 as _ready_made  # noqa: E402
+
+
+def aliased():
+    return _ready_made()

@@ -36,6 +36,9 @@ def broken():
     raise NotImplementedError()
 def odd():
     return object()
+def block(x, filters):
+    x = keras.layers.Conv2D(filters, 3, padding="same", name="block_conv")(x)
+    return keras.layers.MaxPooling2D(2, name="block_pool")(x)
 '''
 
 
@@ -91,3 +94,12 @@ def test_decode_refuses_models_it_cannot_rebuild():
         recheck.decode({"__model__": '{"class_name": "NoSuchLayer", "config": {}}'})
     assert recheck.decode({"__tuple__": [1, [2, {"__tuple__": [3]}]]}) == (1, [2, (3,)])
     assert zoo  # the course's own builders stay importable next to the re-check
+
+
+def test_block_functions_called_on_a_tensor_join_the_graders_graph():
+    channel, _ = _channel(STUDENT)
+    x = keras.Input((8, 8, 3))
+    y = channel.call("block", (x, 4), {})
+    model = keras.Model(x, y)
+    assert [layer.name for layer in model.layers[1:]] == ["block_conv", "block_pool"]
+    assert model.count_params() == 3 * 3 * 3 * 4 + 4 and tuple(y.shape) == (None, 4, 4, 4)
