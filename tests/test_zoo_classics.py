@@ -190,6 +190,14 @@ def test_fashion_mnist_versions_take_padded_fashion_mnist(network):
 
 def test_fashion_mnist_versions_pass_options_and_refuse_unknown_names():
     model = zoo.fashion_mnist_version("GoogLeNet", aux_classifiers=True)
-    assert len(model.outputs) == 3
+    assert model.output_names == ["predictions", "aux1_predictions", "aux2_predictions"]
     with pytest.raises(ValueError, match="Choose one of"):
         zoo.fashion_mnist_version("ResNet-50")
+
+
+def test_nin_class_maps_can_do_without_their_relu():
+    assert zoo.nin(classes=10).get_layer("block4_mlp2").activation.__name__ == "relu"
+    plain = zoo.nin(classes=10, class_map_relu=False)
+    assert plain.get_layer("block4_mlp2").activation.__name__ == "linear"
+    fashion = zoo.fashion_mnist_version("NiN")
+    assert fashion.get_layer("nin").get_layer("block4_mlp2").activation.__name__ == "linear"

@@ -8,7 +8,8 @@ LeNet-5        nothing: the modern variant (ReLU, max pooling) at its own size
 AlexNet        a quarter of the channels and units; images resized to 67x67 first, the
                smallest input its 11x11 stride-4 stem and three poolings accept
 VGG-16         a quarter of the channels and units, at 32x32
-NiN            a quarter of the channels, images resized to 67x67 (as AlexNet)
+NiN            a quarter of the channels, images resized to 67x67 (as AlexNet), and no
+               ReLU on the class maps (with it, a class can go silent for good early on)
 GoogLeNet      a quarter of the channels, at 32x32
 =============  ========================================================================
 """
@@ -26,13 +27,13 @@ from course_utils.zoo.vgg import vgg16
 
 INPUT_SHAPE = (32, 32, 1)
 CLASSES = 10
-# name -> (builder, input size it runs at, width multiplier)
+# name -> (builder, input size it runs at, width multiplier, other builder arguments)
 VERSIONS = {
-    "LeNet-5": (lambda **kw: lenet5("modern", **kw), 32, None),
-    "AlexNet": (alexnet, 67, 0.25),
-    "VGG-16": (vgg16, 32, 0.25),
-    "NiN": (nin, 67, 0.25),
-    "GoogLeNet": (googlenet, 32, 0.25),
+    "LeNet-5": (lambda **kw: lenet5("modern", **kw), 32, None, {}),
+    "AlexNet": (alexnet, 67, 0.25, {}),
+    "VGG-16": (vgg16, 32, 0.25, {}),
+    "NiN": (nin, 67, 0.25, {"class_map_relu": False}),
+    "GoogLeNet": (googlenet, 32, 0.25, {}),
 }
 
 
@@ -41,10 +42,15 @@ def fashion_mnist_version(network: str, **kwargs) -> keras.Model:
     arguments go to the builder (``activation="tanh"``, ``aux_classifiers=True``, ...)."""
     if network not in VERSIONS:
         raise ValueError(f"Unknown network {network!r}. Choose one of: {', '.join(VERSIONS)}.")
-    builder, size, width = VERSIONS[network]
+    builder, size, width, defaults = VERSIONS[network]
+    kwargs = {**defaults, **kwargs}
     if width is not None:
         kwargs.setdefault("width", width)
     net = builder(input_shape=(size, size, INPUT_SHAPE[-1]), classes=CLASSES, **kwargs)
     inputs = keras.Input(INPUT_SHAPE, name="image")
     x = layers.Resizing(size, size, name="resize")(inputs) if size != INPUT_SHAPE[0] else inputs
-    return keras.Model(inputs, net(x), name=f"{net.name}_fashion")
+    outputs = net(x)
+    if isinstance(outputs, (list, tuple)):  # keep each head's name (losses, histories)
+        names = net.output_names
+        outputs = [layers.Identity(name=name)(o) for name, o in zip(names, outputs)]
+    return keras.Model(inputs, outputs, name=f"{net.name}_fashion")

@@ -19,20 +19,24 @@ from course_utils.zoo.common import check_pooling, resolve_input_shape, scaled
 BLOCKS = ((96, 11, 4, "valid"), (256, 5, 1, "same"), (384, 3, 1, "same"))
 
 
-def mlpconv_block(x, filters, kernel, strides, padding, block, last_filters=None):
+def mlpconv_block(x, filters, kernel, strides, padding, block, last_filters=None,
+                  last_activation="relu"):
     """A k x k convolution, then two 1x1 convolutions (the "micro network"), all ReLU."""
     x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, activation="relu",
                       name=f"block{block}_conv")(x)
     x = layers.Conv2D(filters, 1, activation="relu", name=f"block{block}_mlp1")(x)
-    return layers.Conv2D(last_filters or filters, 1, activation="relu",
+    return layers.Conv2D(last_filters or filters, 1, activation=last_activation,
                          name=f"block{block}_mlp2")(x)
 
 
 def nin(include_top=True, input_shape=None, pooling=None, classes=1000,
-        classifier_activation="softmax", dropout=0.5, width=1.0, name="nin"):
+        classifier_activation="softmax", dropout=0.5, width=1.0, class_map_relu=True,
+        name="nin"):
     """NiN. With ``include_top`` the last block maps to ``classes`` channels and global
     average pooling gives the scores; without it the 1024-channel maps are returned
-    (pooled with ``pooling``). ``width`` multiplies every block's channels."""
+    (pooled with ``pooling``). ``width`` multiplies every block's channels.
+    ``class_map_relu=False`` leaves out the ReLU on the class maps, which the released
+    model has but which can silence a class for good when training starts badly."""
     check_pooling(pooling)
     shape = resolve_input_shape(input_shape, 224, 67, include_top, "NiN")
     inputs = keras.Input(shape=shape)
@@ -42,7 +46,8 @@ def nin(include_top=True, input_shape=None, pooling=None, classes=1000,
         x = layers.MaxPooling2D(3, strides=2, name=f"block{block}_pool")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     if include_top:
-        x = mlpconv_block(x, scaled(1024, width), 3, 1, "same", 4, last_filters=classes)
+        x = mlpconv_block(x, scaled(1024, width), 3, 1, "same", 4, last_filters=classes,
+                          last_activation="relu" if class_map_relu else None)
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Activation(classifier_activation or "linear", name="predictions")(x)
     else:
