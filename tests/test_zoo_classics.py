@@ -201,3 +201,27 @@ def test_nin_class_maps_can_do_without_their_relu():
     assert plain.get_layer("block4_mlp2").activation.__name__ == "linear"
     fashion = zoo.fashion_mnist_version("NiN")
     assert fashion.get_layer("nin").get_layer("block4_mlp2").activation.__name__ == "linear"
+
+
+@pytest.mark.parametrize("network", ["LeNet-5", "AlexNet", "VGG-16", "NiN", "GoogLeNet"])
+def test_fashion_versions_train_under_the_gpu_profiles_mixed_precision(network):
+    """The gpu profile turns mixed_float16 on; every layer of the course (LRN, the
+    auxiliary heads, batch norm) must train under it. One step on a tiny batch tells."""
+    from course_utils.training import fit_and_evaluate
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        extra = {"aux_classifiers": True} if network == "GoogLeNet" else {}
+        if network == "VGG-16":
+            extra = {"batch_norm": True}
+        model = zoo.fashion_mnist_version(network, **extra)
+        x = np.random.default_rng(0).uniform(size=(16, 32, 32, 1)).astype("float32")
+        y = np.arange(16) % 10
+        weights = [1.0, 0.3, 0.3] if network == "GoogLeNet" else None
+        run = fit_and_evaluate(model, (x, y), (x, y), epochs=1, batch_size=8,
+                               validation_split=0.25, loss_weights=weights)
+        assert np.isfinite(run.history["loss"][0]) and 0.0 <= run.test_accuracy <= 1.0
+        inner = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+        assert inner.layers[1].compute_dtype == "float16"  # mixed precision was really on
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
