@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from reference_identity import assert_identical
 
 from course_utils import zoo
 from course_utils.inspect import layer_table
@@ -33,33 +34,11 @@ VARIANTS = [
 ]
 
 
-def _layers(model):
-    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-
-
 @pytest.mark.parametrize("network, kwargs", VARIANTS,
                          ids=[f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}"
                               for n, kw in VARIANTS])
 def test_identical_to_keras_applications(network, kwargs):
-    ours_fn, reference_fn = REFERENCES[network]
-    keras.backend.clear_session()  # Keras names unnamed layers from fresh counters
-    reference = reference_fn(weights=None, **kwargs)
-    keras.backend.clear_session()
-    ours = ours_fn(**kwargs)
-    assert ours.count_params() == reference.count_params()
-    theirs = _layers(reference)
-    mine = _layers(ours)
-    assert [x.name for x in mine] == [x.name for x in theirs]
-    assert [type(x) for x in mine] == [type(x) for x in theirs]
-    for a, b in zip(mine, theirs):
-        assert tuple(a.output.shape) == tuple(b.output.shape), a.name
-        assert a.count_params() == b.count_params(), a.name
-    ours.set_weights(reference.get_weights())
-    rng = np.random.default_rng(0)
-    shape = tuple(d or 96 for d in reference.input_shape[1:])
-    x = rng.uniform(0, 1, size=(2, *shape)).astype("float32")
-    np.testing.assert_allclose(ours(x), reference(x), rtol=1e-5, atol=1e-5)
-    del ours, reference
+    assert_identical(*REFERENCES[network], kwargs)
 
 
 def test_vgg_parameter_counts_from_the_seeds():
