@@ -217,3 +217,126 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None):
     ax.set_title("confusion matrix (% of each true class)")
     fig.tight_layout()
     return fig
+
+
+def _curves(alphas, curves):
+    """``curves`` as ``{label: 1-D array}``, each as long as ``alphas``."""
+    if not isinstance(curves, dict):
+        curves = {"": curves}
+    if not curves:
+        raise ValueError("curves is empty. Hint: pass {label: losses}, e.g. from loss_line.")
+    checked = {}
+    for label, losses in curves.items():
+        losses = np.asarray(losses, dtype=float)
+        if losses.shape != alphas.shape:
+            raise ValueError(
+                f"Curve {label!r} has shape {losses.shape} but alphas has {alphas.shape}: "
+                f"expected one loss per alpha. Hint: pass the same alphas you gave loss_line."
+            )
+        checked[label] = losses
+    return checked
+
+
+def plot_loss_line(alphas, curves, logy=False):
+    """Loss along one direction: ``curves`` is ``{label: losses}`` (or one array), each
+    loss at ``w + alpha * d`` from ``landscape.loss_line``. A dotted line marks
+    ``alpha = 0``, the weights the model was trained to. ``logy=True`` for a log scale,
+    which shows the flat bottom and the steep walls at once."""
+    alphas = np.asarray(alphas, dtype=float)
+    curves = _curves(alphas, curves)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for i, (label, losses) in enumerate(curves.items()):
+        ax.plot(alphas, losses, color=f"C{i}", marker="." if len(alphas) < 40 else None,
+                label=label or None)
+    if alphas.min() <= 0 <= alphas.max():
+        ax.axvline(0, color="gray", linestyle=":", linewidth=1)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("alpha (step along the direction)")
+    ax.set_ylabel("loss")
+    ax.set_title("loss along a direction")
+    ax.grid(alpha=0.3)
+    if any(curves):
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def _loss_levels(low, high, n_levels):
+    """Contour levels from the lowest loss to the highest, log-spaced (most of a loss
+    surface is a flat valley floor and a few steep walls; equal spacing would spend all its
+    lines on the walls), linear if a loss is not positive."""
+    if not high > low:
+        return None
+    if low > 0:
+        return np.geomspace(low, high, n_levels)
+    return np.linspace(low, high, n_levels)
+
+
+def plot_loss_surface(alphas, betas, surfaces, kind="both", max_loss=None, n_levels=20):
+    """Loss surfaces side by side: ``surfaces`` is ``{label: losses}`` (or one array) with
+    ``losses[i, j]`` at ``alphas[i], betas[j]``, as ``landscape.loss_surface`` returns.
+
+    ``kind="contour"`` draws one contour plot per surface (log-spaced levels shared by all,
+    so the same line means the same loss in every panel; the trained point ``(0, 0)`` is
+    marked with a cross); ``kind="surface"`` one 3-D surface each; ``"both"`` the contours
+    above the 3-D surfaces. ``max_loss`` clips higher losses, as the paper's figures do, so
+    that a few huge values at the corners do not flatten the rest.
+    """
+    from matplotlib.colors import LogNorm
+    from mpl_toolkits.mplot3d import Axes3D  # noqa: F401  (registers projection="3d")
+
+    if kind not in ("contour", "surface", "both"):
+        raise ValueError(f"kind must be 'contour', 'surface' or 'both'; got {kind!r}.")
+    alphas, betas = np.asarray(alphas, dtype=float), np.asarray(betas, dtype=float)
+    if not isinstance(surfaces, dict):
+        surfaces = {"": surfaces}
+    if not surfaces:
+        raise ValueError("surfaces is empty. Hint: pass {label: losses} from loss_surface.")
+    expected = (len(alphas), len(betas))
+    if min(expected) < 2:
+        raise ValueError(
+            f"A surface needs at least 2 alphas and 2 betas; got {expected[0]} and "
+            f"{expected[1]}. Hint: for a single line use plot_loss_line."
+        )
+    grids = {}
+    for label, z in surfaces.items():
+        z = np.asarray(z, dtype=float)
+        if z.shape != expected:
+            raise ValueError(
+                f"Surface {label!r} has shape {z.shape}; expected (len(alphas), len(betas)) "
+                f"= {expected}. Hint: pass the alphas and betas you gave loss_surface, in "
+                f"that order."
+            )
+        grids[label] = z if max_loss is None else np.minimum(z, max_loss)
+    rows = ["contour", "surface"] if kind == "both" else [kind]
+    n = len(grids)
+    fig = plt.figure(figsize=(4.2 * n, 3.8 * len(rows)))
+    low = min(float(np.nanmin(z)) for z in grids.values())
+    high = max(float(np.nanmax(z)) for z in grids.values())
+    levels = _loss_levels(low, high, n_levels)  # shared: one line, one loss, every panel
+    norm = LogNorm(low, high) if 0 < low < high else None
+    a, b = np.meshgrid(alphas, betas)  # shaped (len(betas), len(alphas)): z.T
+    for row, what in enumerate(rows):  # fig.axes row by row: contours first
+        for col, (label, z) in enumerate(grids.items()):
+            index = row * n + col + 1
+            if what == "contour":
+                ax = fig.add_subplot(len(rows), n, index)
+                lines = ax.contour(a, b, z.T, levels=levels, cmap="viridis", norm=norm,
+                                   linewidths=0.8)
+                ax.clabel(lines, lines.levels[::4], fontsize=6, fmt="%.2g")
+                if alphas.min() <= 0 <= alphas.max() and betas.min() <= 0 <= betas.max():
+                    ax.plot(0, 0, "k+", markersize=8)
+            else:
+                ax = fig.add_subplot(len(rows), n, index, projection="3d")
+                ax.plot_surface(a, b, z.T, cmap="viridis", vmin=low, vmax=high, linewidth=0,
+                                antialiased=True)
+                if high > low:
+                    ax.set_zlim(low, high)  # the same scale in every panel
+                ax.set_zlabel("loss")
+                ax.set_box_aspect(None, zoom=0.85)  # room for the axis labels
+            ax.set_xlabel("alpha (direction 1)")
+            ax.set_ylabel("beta (direction 2)")
+            ax.set_title(label or "loss surface")
+    fig.tight_layout()
+    return fig
