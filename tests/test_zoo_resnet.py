@@ -86,6 +86,7 @@ def test_basic_and_bottleneck_blocks():
 
 @pytest.mark.parametrize("kind, layer_names", [
     ("identity", []), ("projection", ["s_0_conv", "s_0_bn"]),
+    ("subsample", ["s_0_subsample", "s_0_conv", "s_0_bn"]),
     ("avgpool", ["s_0_pool", "s_0_conv", "s_0_bn"])])
 def test_shortcut_kinds(kind, layer_names):
     x = keras.Input((16, 16, 32))
@@ -193,3 +194,31 @@ def test_global_average_pooling_takes_any_input_size():
     model = cifar_resnet(8, input_shape=(None, None, 1), widths=(4, 8, 16))
     for size in (28, 32, 41):
         assert model(np.zeros((1, size, size, 1), "float32")).shape == (1, 10)
+
+
+def test_the_subsampling_projection_computes_the_strided_projection():
+    x = keras.Input((9, 10, 8))
+    strided = keras.Model(x, shortcut(x, 16, 2, "projection", "s"))
+    split = keras.Model(x, shortcut(x, 16, 2, "subsample", "s"))
+    assert isinstance(split.get_layer("s_0_subsample"), keras.layers.MaxPooling2D)
+    split.set_weights(strided.get_weights())
+    images = np.random.default_rng(0).normal(size=(3, 9, 10, 8)).astype("float32")
+    np.testing.assert_allclose(split(images), strided(images), rtol=1e-5, atol=1e-6)
+
+
+def test_cifar_networks_train_and_evaluate_on_batches_of_changing_size():
+    """TF 2.21's oneDNN kernels corrupt memory when a strided 1x1 convolution meets a short
+    last batch; the CIFAR networks, trained on CPUs, take their projections in two steps.
+    (A regression here kills the test process rather than failing politely.)"""
+    from course_utils.training import fit_and_evaluate
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(300, 28, 28, 1)).astype("float32")
+    y = rng.integers(0, 10, 300)
+    for kind in ("residual", "highway"):
+        model = cifar_resnet(8, kind, (4, 8, 16), input_shape=(None, None, 1))
+        assert not any(isinstance(layer, keras.layers.Conv2D) and layer.kernel_size == (1, 1)
+                       and layer.strides != (1, 1) for layer in model.layers)
+        for _ in range(2):
+            run = fit_and_evaluate(model, (x, y), (x[:103], y[:103]), epochs=1, batch_size=64)
+            assert np.isfinite(run.test_loss)

@@ -5,7 +5,8 @@ convolution with 16 filters, then three stages of ``n`` blocks of two 3x3 convol
 16, 32 and 64 filters on 32x32, 16x16 and 8x8 maps, global average pooling and the
 classifier: ``6n + 2`` weighted layers (20, 32, 44, 56, 110). The *plain* network is the
 same stack without shortcuts; the *residual* one adds them (identity, or a 1x1 projection
-where a stage changes shape; the paper's option B); the *highway* one (Srivastava, Greff
+where a stage changes shape; the paper's option B, computed as ``"subsample"`` in
+``resnet.shortcut``); the *highway* one (Srivastava, Greff
 and Schmidhuber, "Training Very Deep Networks", NeurIPS 2015) mixes the block's input and
 output through a learned gate ``T``: ``y = T * H(x) + (1 - T) * x``. A residual block is a
 highway block whose gate is open to both at once and has nothing to learn.
@@ -37,7 +38,7 @@ def highway_block(x, filters: int, stride: int = 1, name="block", gate_bias: flo
     block, ``x'`` the input carried (projected where the shape changes, as in a residual
     block) and ``T`` a sigmoid gate per pixel and channel from a 3x3 convolution. The gate's
     bias starts negative (``sigmoid(-2) = 0.12``), so a new block mostly carries its input."""
-    carried = shortcut(x, filters, stride, "auto", name)
+    carried = shortcut(x, filters, stride, _skip_kind(x, filters, stride), name)
     gate = x
     if stride > 1:  # pad as the block's own strided convolution does, so the pixels line up
         gate = layers.ZeroPadding2D(1, name=f"{name}_gate_pad")(gate)
@@ -55,7 +56,14 @@ def block(x, kind: str, filters: int, stride: int, name: str, zero_gamma=False):
         return plain_block(x, filters, stride, name)
     if kind == "highway":
         return highway_block(x, filters, stride, name)
-    return basic_block(x, filters, stride, "auto", name, zero_gamma=zero_gamma)
+    return basic_block(x, filters, stride, _skip_kind(x, filters, stride), name,
+                       zero_gamma=zero_gamma)
+
+
+def _skip_kind(x, filters, stride):
+    """Identity where the shapes agree; else the projection, computed in two steps (see
+    ``resnet.shortcut``: these networks are trained on CPUs, where TF 2.21 needs it)."""
+    return "identity" if stride == 1 and x.shape[-1] == filters else "subsample"
 
 
 def cifar_resnet(depth: int = 20, kind: str = "residual", widths=WIDTHS,

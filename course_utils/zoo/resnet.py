@@ -36,7 +36,7 @@ DEPTHS = {
     101: ("bottleneck", (3, 4, 23, 3)),
     152: ("bottleneck", (3, 8, 36, 3)),
 }
-SHORTCUTS = ("auto", "identity", "projection", "avgpool")
+SHORTCUTS = ("auto", "identity", "projection", "subsample", "avgpool")
 BOTTLENECK_EXPANSION = 4
 
 
@@ -60,6 +60,10 @@ def shortcut(x, channels: int, stride: int, kind: str, name: str, use_bias: bool
 
     ``"identity"``: x itself (only when the shapes already agree); ``"projection"``: a
     strided 1x1 convolution and batch norm (``{name}_0_conv``, ``{name}_0_bn``);
+    ``"subsample"``: the same projection in two steps, every ``stride``-th pixel
+    (``{name}_0_subsample``, a 1x1 max pooling) then a 1x1 convolution at stride 1: the same
+    numbers, and it dodges a TensorFlow 2.21 bug (its oneDNN CPU kernels corrupt memory when
+    a strided 1x1 convolution sees batches of different sizes, e.g. a last short batch);
     ``"avgpool"`` (ResNet-D): 2x2 average pooling to downsample (``{name}_0_pool``), then
     a 1x1 convolution and batch norm; ``"auto"``: identity when it fits, else projection.
     """
@@ -79,6 +83,9 @@ def shortcut(x, channels: int, stride: int, kind: str, name: str, use_bias: bool
     if kind == "avgpool" and stride > 1:
         x = layers.AveragePooling2D(stride, strides=stride, padding="same",
                                     name=f"{name}_0_pool")(x)
+        stride = 1
+    if kind == "subsample" and stride > 1:
+        x = layers.MaxPooling2D(1, strides=stride, name=f"{name}_0_subsample")(x)
         stride = 1
     x = layers.Conv2D(channels, 1, strides=stride, use_bias=use_bias, name=f"{name}_0_conv")(x)
     return batch_norm(x, f"{name}_0_bn")
