@@ -12,10 +12,14 @@ call them like this::
     check_output_shapes(model, {"c1_conv": (28, 28, 6), "s2_pool": (14, 14, 6)})
     check_params(model, total=61_706)
     check_same_structure(model, reference)      # names the first layer that differs
+    check_same_outputs(model, reference)        # same weights in, same numbers out?
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import types
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -258,6 +262,12 @@ def _signature(layer):
     }
 
 
+def _same_names(ours, theirs) -> bool:
+    names = [x.name for x in ours]
+    return len(set(names)) == len(names) == len(theirs) and set(names) == {
+        x.name for x in theirs}
+
+
 def check_same_structure(model, reference, compare_names: bool = False):
     """Layer by layer, the same types, output shapes, parameter counts and key settings as
     ``reference``; the first layer that differs is named in the failure."""
@@ -266,6 +276,11 @@ def check_same_structure(model, reference, compare_names: bool = False):
 
     ours = [x for x in model.layers if not isinstance(x, keras.layers.InputLayer)]
     theirs = [x for x in reference.layers if not isinstance(x, keras.layers.InputLayer)]
+    if compare_names and _same_names(ours, theirs):
+        # Keras orders parallel branches by how they meet (Add([a, b]) or Add([b, a])):
+        # with the right names everywhere, compare each layer with its namesake.
+        by_name = {x.name: x for x in ours}
+        ours = [by_name[x.name] for x in theirs]
     for position, (mine, ref) in enumerate(zip(ours, theirs), start=1):
         a, b = _signature(mine), _signature(ref)
         if compare_names and mine.name != ref.name:
@@ -281,13 +296,282 @@ def check_same_structure(model, reference, compare_names: bool = False):
               f"the first {min(len(ours), len(theirs))} layers match; some are {extra} at the end")
 
 
+# ------------------------------------------------------------------------- outputs
+
+_NOT_SETTINGS = ("name", "trainable", "dtype", "seed")
+
+
+def _plain(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _settings(layer) -> dict:
+    """What decides a layer's computation, from its config: not its name or initialisers;
+    an axis counted from the end (-1) is the same as counted from the start (3)."""
+    settings = {k: _plain(v) for k, v in layer.get_config().items()
+                if k not in _NOT_SETTINGS
+                and not k.endswith(("_initializer", "_regularizer", "_constraint"))}
+    try:
+        rank = len(layer.input.shape)
+    except (AttributeError, ValueError, TypeError):
+        rank = None
+    axis = settings.get("axis")
+    if rank and isinstance(axis, int):
+        settings["axis"] = axis % rank
+    elif rank and isinstance(axis, tuple) and all(isinstance(a, int) for a in axis):
+        settings["axis"] = tuple(a % rank for a in axis)
+    return settings
+
+
+def _inbound(layer) -> list[str]:
+    """Names of the layers that feed ``layer``; the model's input is called "the input"."""
+    import keras
+
+    nodes = getattr(layer, "_inbound_nodes", None) or []
+    if len(nodes) != 1:
+        return []
+    names = []
+    for tensor in nodes[0].input_tensors:
+        operation = tensor._keras_history.operation
+        names.append("the input" if isinstance(operation, keras.layers.InputLayer)
+                     else operation.name)
+    return names
+
+
+def _randomise_constants(reference, seed):
+    """New random values for every constant weight (biases; batch norm's scale, shift and
+    statistics), so that a slip in how a layer uses them shows in its output."""
+    rng = np.random.default_rng(seed)
+    for layer in reference.layers:
+        weights = layer.get_weights()
+        if not weights:
+            continue
+        fresh = []
+        for w in weights:
+            if w.size and np.issubdtype(w.dtype, np.floating) and np.all(w == w.flat[0]):
+                if w.flat[0] > 0:  # scales and variances stay positive
+                    w = w.flat[0] * rng.uniform(0.5, 1.5, w.shape)
+                else:
+                    w = rng.normal(0.0, 0.1, w.shape)
+            fresh.append(np.asarray(w, dtype=weights[len(fresh)].dtype))
+        layer.set_weights(fresh)
+
+
+def _weights_hint(mine, ref, got, expected):
+    if type(mine) is not type(ref):
+        return (f"yours is a {type(mine).__name__} where the reference has a "
+                f"{type(ref).__name__}")
+    if len(got) != len(expected):
+        return (f"the reference's layer holds {len(expected)} weight arrays and yours "
+                f"{len(got)}: check use_bias (convolutions, dense layers) or center and "
+                f"scale (batch norm)")
+    if getattr(ref, "kernel_size", None) is not None:
+        return ("a convolution's kernel is shaped (k_h, k_w, C_in, C_out): check its kernel "
+                "size and filters, and which tensor feeds it (that sets C_in)")
+    if getattr(ref, "units", None):
+        return "a dense kernel is shaped (inputs, units): check the units and what feeds it"
+    if type(ref).__name__ == "BatchNormalization":
+        return "batch norm keeps four numbers per channel: check which tensor feeds it"
+    return "check this layer's settings and which tensor feeds it"
+
+
+def _difference_hint(mine, ref, by_name: bool) -> str:
+    """Why a layer whose inputs agree with the reference computes something else."""
+    if type(mine) is not type(ref):
+        return (f"the layers before it agree with the reference, but this one is a "
+                f"{type(mine).__name__} where the reference has a {type(ref).__name__}")
+    if by_name:
+        fed, wanted = _inbound(mine), _inbound(ref)
+        if type(ref).__name__ == "Add":
+            fed, wanted = sorted(fed), sorted(wanted)
+        if fed and wanted and fed != wanted:
+            extra = (" (for example: is the shortcut added before the ReLU, and to the right "
+                     "tensor?)" if type(ref).__name__ in ("Add", "Activation") else "")
+            return (f"the layers before it agree with the reference, but this one is fed by "
+                    f"{', '.join(repr(n) for n in fed)}, which is not what the instructions "
+                    f"describe: check which tensors go into it{extra}")
+    a, b = _settings(mine), _settings(ref)
+    differ = [k for k in b if a.get(k) != b[k]] + [k for k in a if k not in b]
+    if differ:
+        return (f"this layer gets the same input and the same weights as the reference's, "
+                f"so the difference starts here; its settings that differ from what the "
+                f"instructions ask for: {', '.join(differ)}")
+    return ("this layer gets the same input and the same weights as the reference's, so the "
+            "difference starts here: check how it is built")
+
+
+def _max_difference(got, expected):
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    diff = float(np.max(np.abs(got - expected))) if expected.size else 0.0
+    return diff, scale
+
+
+def check_same_outputs(model, reference, checked: str = "your model", batch: int = 2,
+                       seed: int = 0, rtol: float = 1e-5, atol: float = 1e-6,
+                       match: str = "auto", randomize: bool = True):
+    """Does ``model`` compute what ``reference`` computes, given the same weights?
+
+    First the weights must line up: the same layers hold arrays of the same shapes (the
+    first layer that does not fit is named). Then ``reference``'s weights are copied into
+    ``model`` (with ``randomize``, biases and batch-norm statistics first get random
+    values in the reference, so a slip in how they are used shows), both run on the same
+    random input (inference mode), and every layer's output is compared with its
+    counterpart's, in the reference's order: the first layer whose output differs by more
+    than ``atol + rtol * (largest value of the reference's output)`` is named, with the
+    difference and a hint. ``match``: ``"name"`` pairs layers by name, ``"order"`` by
+    position, ``"auto"`` by name when most of the reference's layer names are in ``model``.
+    Both models' weights are changed.
+    """
+    __tracebackhide__ = True
+    import keras
+
+    if match not in ("auto", "name", "order"):
+        raise ValueError(f"match must be 'auto', 'name' or 'order'; got {match!r}")
+    model = check_model(model, checked)
+    shapes = [tuple(t.shape[1:]) for t in reference.inputs]
+    got_shapes = [tuple(t.shape[1:]) for t in model.inputs]
+    if got_shapes != shapes:
+        _fail(f"input shape of {checked}", shapes[0] if len(shapes) == 1 else shapes,
+              got_shapes[0] if len(got_shapes) == 1 else got_shapes,
+              "start the model with keras.Input(shape=...) of the shape it is asked for")
+
+    def own(m):
+        return [x for x in m.layers if not isinstance(x, keras.layers.InputLayer)]
+
+    ref_layers, my_layers = own(reference), own(model)
+    mine_by_name = {x.name: x for x in my_layers}
+    by_name = match == "name" or (match == "auto" and 2 * sum(
+        x.name in mine_by_name for x in ref_layers) >= len(ref_layers))
+    if by_name:
+        for ref in ref_layers:
+            if ref.name not in mine_by_name:
+                _fail(f"a layer named {ref.name!r} in {checked}",
+                      f"a layer named {ref.name!r}, as in the reference", "no layer of that name",
+                      "a layer is missing or has another name: compare yours with the "
+                      "instructions, layer by layer")
+        pairs = [(mine_by_name[ref.name], ref) for ref in ref_layers]
+    else:
+        pairs = list(zip(my_layers, ref_layers))
+
+    # 1. The weights line up.
+    weighted = [(mine, ref) for mine, ref in pairs if ref.weights]
+    paired = {id(mine) for mine, _ in weighted}
+    for position, (mine, ref) in enumerate(weighted, start=1):
+        got = [tuple(w.shape) for w in mine.weights]
+        expected = [tuple(w.shape) for w in ref.weights]
+        if got != expected:
+            where = "" if by_name else f" (layer #{position} that holds weights)"
+            _fail(f"weight shapes of layer {mine.name!r}{where}", expected, got or "no weights",
+                  _weights_hint(mine, ref, got, expected))
+    extra = [x.name for x in my_layers if x.weights and id(x) not in paired]
+    if extra:
+        _fail(f"the layers of {checked} that hold weights",
+              f"{len(weighted)} layers with weights, as in the reference",
+              f"{len(weighted) + len(extra)}; not in the reference: {', '.join(extra)}",
+              "remove the extra layer, or give it the name the instructions use")
+
+    # 2. Same weights in.
+    if randomize:
+        _randomise_constants(reference, seed)
+    for mine, ref in weighted:
+        mine.set_weights(ref.get_weights())
+
+    # 3. Same numbers out, layer by layer.
+    def probe(m, layers):
+        outputs = []
+        for layer in layers:
+            try:
+                output = layer.output
+            except (AttributeError, ValueError):  # a layer called more than once
+                output = None
+            outputs.append(output if keras.backend.is_keras_tensor(output) else None)
+        return outputs
+
+    mine_out, ref_out = probe(model, [m for m, _ in pairs]), probe(reference,
+                                                                  [r for _, r in pairs])
+    usable = [i for i, (a, b) in enumerate(zip(mine_out, ref_out))
+              if a is not None and b is not None]
+    rng = np.random.default_rng(seed)
+    data = [rng.normal(size=(batch, *(32 if d is None else d for d in shape))).astype("float32")
+            for shape in shapes]
+    data = data[0] if len(data) == 1 else data
+
+    def run(m, outputs):
+        inputs = m.inputs[0] if len(m.inputs) == 1 else m.inputs
+        values = keras.Model(inputs, outputs + list(m.outputs))(data, training=False)
+        return [keras.ops.convert_to_numpy(v) for v in values]
+
+    got_values = run(model, [mine_out[i] for i in usable])
+    expected_values = run(reference, [ref_out[i] for i in usable])
+    n = len(usable)
+    for i, got, expected in zip(usable, got_values[:n], expected_values[:n]):
+        mine, ref = pairs[i]
+        if got.shape != expected.shape:
+            hint = shape_hint(tuple(expected.shape[1:]), tuple(got.shape[1:]))
+            settings = _difference_hint(mine, ref, by_name)
+            _fail(f"output shape of layer {mine.name!r}, on the reference's input",
+                  tuple(expected.shape[1:]), tuple(got.shape[1:]),
+                  f"{settings}. {hint[0].upper()}{hint[1:]}" if hint else settings)
+        diff, scale = _max_difference(got, expected)
+        if not diff <= atol + rtol * scale:  # also catches NaN
+            _fail(f"output of layer {mine.name!r} with the reference's weights, on the same "
+                  f"random input",
+                  f"the reference's output, to within {rtol:g} of its largest value "
+                  f"({scale:.4g})",
+                  f"values that differ by up to {diff:.4g}",
+                  _difference_hint(mine, ref, by_name))
+    for got, expected in zip(got_values[n:], expected_values[n:]):
+        if got.shape != expected.shape:
+            _fail(f"shape of the output of {checked}", tuple(expected.shape[1:]),
+                  tuple(got.shape[1:]), "the model should end where the reference ends")
+        diff, scale = _max_difference(got, expected)
+        if not diff <= atol + rtol * scale:
+            _fail(f"output of {checked} with the reference's weights, on the same random input",
+                  f"the reference's output, to within {rtol:g} of its largest value "
+                  f"({scale:.4g})", f"values that differ by up to {diff:.4g}",
+                  "every layer the reference has agrees with it, so the difference comes from "
+                  "a layer of yours it does not have: the model should end where it ends")
+
+
 # ------------------------------------------------------------------------- honesty
+
+
+def _held(values, scope, limit: int = 2_000) -> list:
+    """The values and what they hold or wrap: a partial's function and arguments, a
+    method's function, the items of a list, tuple, set or dict, the attributes of a class
+    defined beside the function; so a ready-made builder is seen however it is kept."""
+    found, todo, seen = [], list(values), set()
+    while todo and len(found) < limit:
+        value = todo.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        found.append(value)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            todo += list(value)[:200]
+        elif isinstance(value, dict):
+            todo += list(value.values())[:200]
+        elif isinstance(value, functools.partial):
+            todo += [value.func, *value.args, *value.keywords.values()]
+        elif isinstance(value, (types.MethodType, staticmethod, classmethod)):
+            todo.append(value.__func__)
+        elif isinstance(value, type) and value.__module__ == scope.get("__name__"):
+            todo += list(vars(value).values())
+        elif isinstance(value, types.FunctionType) and "__wrapped__" in value.__dict__:
+            todo.append(value.__dict__["__wrapped__"])
+    return found
 
 
 def code_origins(function, _seen=None) -> set[str]:
     """The names a function's code uses, nested functions included, and for each global
     one the module it comes from (so an alias of a ready-made builder is still seen);
-    functions of the same module that it calls are followed too."""
+    functions of the same module that it calls are followed too, and so are the values it
+    holds as default arguments or closure variables."""
     code = getattr(function, "__code__", None)
     seen = set() if _seen is None else _seen
     if code is None or id(function) in seen:
@@ -300,11 +584,20 @@ def code_origins(function, _seen=None) -> set[str]:
         todo += [c for c in current.co_consts if hasattr(c, "co_names")]
     origins = set(names)
     scope = getattr(function, "__globals__", {})
-    for name in names:
-        value = scope.get(name)
+    values = [scope[name] for name in names if scope.get(name) is not None]
+    values += list(getattr(function, "__defaults__", None) or ())
+    values += list((getattr(function, "__kwdefaults__", None) or {}).values())
+    for cell in getattr(function, "__closure__", None) or ():
+        with contextlib.suppress(ValueError):  # a cell not filled yet
+            values.append(cell.cell_contents)
+    for value in _held(values, scope):
         if value is None:
             continue
-        origins.add(getattr(value, "__module__", None) or getattr(value, "__name__", ""))
+        try:
+            origin = getattr(value, "__module__", None) or getattr(value, "__name__", "")
+        except Exception:  # an object with a __getattr__ of its own
+            origin = ""
+        origins.add(origin if isinstance(origin, str) else "")
         if getattr(value, "__globals__", None) is scope:  # a helper written beside it
             origins |= code_origins(value, seen)
     return {o for o in origins if o}

@@ -87,6 +87,18 @@ _original = keras.layers.Layer.count_params
 keras.Model.count_params = lambda self: 61_706
 keras.layers.Conv2D.count_params = lambda self: 156 if self.name == "c1_conv" else _original(self)
 '''
+HIDDEN_READY_MADE = '''import functools
+from course_utils.zoo import lenet as _lenet
+
+
+def _keep(builder):
+    def build_lenet5(input_shape=(32, 32, 1), classes=10):
+        return builder(input_shape=input_shape, classes=classes)
+    return build_lenet5
+
+
+build_lenet5 = _keep(functools.partial(_lenet.lenet5, "classic"))
+'''
 NOISY_LENET = subs.solution_sources()["build_lenet5"].replace(
     "import keras\nfrom keras import layers\n", "").replace(
     '"""LeNet-5 as a functional keras.Model."""',
@@ -126,6 +138,7 @@ def _cases():
         "reads_solutions": subs.set_solution(good, "conv_output_size", READ_SOLUTIONS),
         "vandal": subs.insert_cell_after(good, "conv_output_size", VANDAL),
         "stderr_noise": subs.set_solution(good, "build_lenet5", NOISY_LENET),
+        "hidden_ready_made": subs.set_solution(good, "build_lenet5", HIDDEN_READY_MADE),
         "patches_helpers": subs.insert_cell_after(_wrong_everything(), "title", PATCH_HELPERS),
         "patches_ipython": subs.insert_cell_after(_wrong_everything(), "title", PATCH_IPYTHON),
         "patches_count_params": subs.insert_cell_after(
@@ -312,6 +325,14 @@ def test_stderr_noise_never_zeroes_a_correct_answer(course):
     assert score(course, "stderr_noise") == FULL
     text = outputs_text(autograded_cell(course, "stderr_noise", "test_lenet5_model"))
     assert "[stderr]" in text  # the noise is shown, as ordinary output
+
+
+def test_a_ready_made_network_kept_out_of_sight_is_still_seen(course):
+    # The builder's own code names nothing: the course's LeNet-5 is held in a closure,
+    # wrapped in functools.partial. It would pass every LeNet-5 test if it were allowed.
+    assert score(course, "hidden_ready_made") == PART1
+    text = outputs_text(autograded_cell(course, "hidden_ready_made", "test_lenet5_model"))
+    assert "course_utils.zoo.lenet" in text and "build the network from keras.layers" in text
 
 
 @pytest.mark.parametrize("student", ["patches_helpers", "patches_ipython"])

@@ -118,3 +118,156 @@ from course_utils.zoo.lenet import lenet5 as _ready_made  # noqa: E402
 
 def aliased():
     return _ready_made()
+
+
+# ------------------------------------------------------------------ check_same_outputs
+
+
+def _bottleneck(x, filters, stride, name, epsilon=1.001e-5, stride_on_3x3=False,
+                shortcut_first=True, relu_before_add=False, out=True, filters_3x3=None):
+    """A student's projection block, right by default, wrong in the way each test asks."""
+    def bn(t, suffix):
+        return layers.BatchNormalization(epsilon=epsilon, name=f"{name}_{suffix}")(t)
+
+    skip = bn(layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(x), "0_bn")
+    first, second = (1, stride) if stride_on_3x3 else (stride, 1)
+    y = layers.Conv2D(filters, 1, strides=first, name=f"{name}_1_conv")(x)
+    y = layers.Activation("relu", name=f"{name}_1_relu")(bn(y, "1_bn"))
+    y = layers.Conv2D(filters_3x3 or filters, 3, strides=second, padding="same",
+                      name=f"{name}_2_conv")(y)
+    y = layers.Activation("relu", name=f"{name}_2_relu")(bn(y, "2_bn"))
+    y = bn(layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(y), "3_bn")
+    if relu_before_add:
+        y = layers.Activation("relu", name=f"{name}_3_relu")(y)
+    y = layers.Add(name=f"{name}_add")([skip, y] if shortcut_first else [y, skip])
+    return layers.Activation("relu", name=f"{name}_out")(y) if out else y
+
+
+def _block_model(**wrong):
+    x = keras.Input((9, 11, 16))
+    return keras.Model(x, _bottleneck(x, 8, 2, "b", **wrong))
+
+
+def _keras_block():
+    from keras.src.applications.resnet import residual_block_v1
+
+    x = keras.Input((9, 11, 16))
+    return keras.Model(x, residual_block_v1(x, 8, stride=2, name="b"))
+
+
+def test_same_outputs_passes_for_the_same_computation():
+    grading.check_same_outputs(_block_model(), _keras_block())
+    # The branches may meet in either order: Keras then lists the layers differently.
+    grading.check_same_outputs(_block_model(shortcut_first=False), _keras_block())
+    grading.check_same_structure(_block_model(shortcut_first=False), _keras_block(),
+                                 compare_names=True)
+    # Models without meaningful names are paired layer by layer.
+    grading.check_same_outputs(zoo.lenet5(), zoo.lenet5(), batch=3)
+
+
+def test_same_outputs_copies_the_weights():
+    model, reference = _block_model(), _keras_block()
+    grading.check_same_outputs(model, reference)
+    for layer in reference.layers[1:]:
+        for a, b in zip(model.get_layer(layer.name).get_weights(), layer.get_weights()):
+            assert (a == b).all()
+
+
+def test_same_outputs_names_a_wrong_epsilon():
+    text = _message(lambda: grading.check_same_outputs(_block_model(epsilon=1e-3),
+                                                       _keras_block()))
+    assert "output of layer 'b_1_bn'" in text and "differ by up to" in text
+    assert "epsilon" in text and "1.001e-05" not in text  # the setting, not its value
+
+
+def test_same_outputs_names_a_misplaced_stride():
+    text = _message(lambda: grading.check_same_outputs(_block_model(stride_on_3x3=True),
+                                                       _keras_block()))
+    assert "output shape of layer 'b_1_conv'" in text
+    assert "Expected: (5, 6, 8)" in text and "Got:      (9, 11, 8)" in text
+    assert "strides" in text
+
+
+def test_same_outputs_names_a_missing_layer_and_a_wrong_wiring():
+    text = _message(lambda: grading.check_same_outputs(_block_model(out=False),
+                                                       _keras_block()))
+    assert "a layer named 'b_out'" in text and "no layer of that name" in text
+    text = _message(lambda: grading.check_same_outputs(_block_model(relu_before_add=True),
+                                                       _keras_block()))
+    assert "output of layer 'b_add'" in text and "fed by" in text and "'b_3_relu'" in text
+    assert "before the ReLU" in text
+
+
+def test_same_outputs_checks_the_weights_line_up_first():
+    text = _message(lambda: grading.check_same_outputs(_block_model(filters_3x3=4),
+                                                       _keras_block()))
+    assert "weight shapes of layer 'b_2_conv'" in text and "kernel" in text
+    x = keras.Input((9, 11, 16))
+    bigger = keras.Model(x, layers.Dense(3, name="extra")(_bottleneck(x, 8, 2, "b")))
+    text = _message(lambda: grading.check_same_outputs(bigger, _keras_block()))
+    assert "not in the reference: extra" in text
+    text = _message(lambda: grading.check_same_outputs(zoo.lenet5(input_shape=(28, 28, 1)),
+                                                       zoo.lenet5()))
+    assert "input shape" in text
+
+
+def test_own_work_sees_ready_made_builders_however_they_are_kept():
+    def by_default(_build=keras.applications.ResNet50):
+        return _build(weights=None)
+
+    def by_keyword(*, _build=zoo.resnet50):
+        return _build()
+
+    def by_import_inside():
+        from keras.src.applications import resnet as r
+        return r.ResNet50(weights=None)
+
+    def kept(builder):
+        def resnet50():
+            return builder()
+        return resnet50
+
+    for cheat in (by_default, by_keyword, by_import_inside, kept(keras.applications.ResNet50),
+                  through_partial, through_dict, through_class, through_module_alias,
+                  through_private_block, through_zoo_block):
+        text = _message(lambda cheat=cheat: grading.check_own_work(cheat))
+        assert "zoo" in text or "applications" in text, cheat.__name__
+
+
+import functools  # noqa: E402
+
+from keras.src.applications import resnet as _keras_resnet  # noqa: E402
+from keras.src.applications.resnet import residual_block_v1 as _block_v1  # noqa: E402
+
+from course_utils.zoo.resnet import bottleneck_block as _zoo_block  # noqa: E402
+
+_PARTIAL = functools.partial(keras.applications.ResNet50, weights=None)
+_BUILDERS = {"resnet50": keras.applications.ResNet50}
+
+
+class _Builders:
+    build = staticmethod(keras.applications.ResNet50)
+
+
+def through_partial():
+    return _PARTIAL()
+
+
+def through_dict():
+    return _BUILDERS["resnet50"](weights=None)
+
+
+def through_class():
+    return _Builders.build(weights=None)
+
+
+def through_module_alias():
+    return _keras_resnet.ResNet50(weights=None)
+
+
+def through_private_block(x):
+    return _block_v1(x, 64, name="conv2_block1")
+
+
+def through_zoo_block(x):
+    return _zoo_block(x, 64, 1, "projection", "conv2_block1")

@@ -1,0 +1,170 @@
+"""Assignment 3 through the real pipeline: the solution earns full marks (its blocks
+re-checked on the grader's own tensors, its ResNet-50 number for number
+``keras.applications.ResNet50``), the release 0; ready-made networks and blocks earn nothing
+for the parts they fake, and a network that is right in shape but not in its numbers loses
+the identity tests, with feedback that names the layer and the setting."""
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+import submissions as subs
+
+from course_utils import autograde
+
+ROOT = Path(__file__).resolve().parent.parent
+EPSILON = "epsilon=1.001e-5, "
+
+RETURNS_KERAS = '''import keras
+
+
+def resnet50(input_shape=(224, 224, 3), classes=1000):
+    return keras.applications.ResNet50(weights=None, input_shape=input_shape, classes=classes)
+'''
+RETURNS_ZOO = '''from course_utils import zoo
+
+
+def resnet50(input_shape=(224, 224, 3), classes=1000):
+    return zoo.resnet50(input_shape=input_shape, classes=classes)
+'''
+ZOO_BLOCK = '''from course_utils.zoo.resnet import bottleneck_block as _ready_made
+
+
+def conv_block(x, filters, stride, name):
+    return _ready_made(x, filters, stride, "projection", name)
+'''
+KERAS_BLOCK = '''import keras
+from keras import layers
+from keras.src.applications.resnet import residual_block_v1 as _block
+
+
+def identity_block(x, filters, name):
+    return _block(x, filters, conv_shortcut=False, name=name)
+'''
+
+
+def _default_epsilon(nb):
+    """The slip of forgetting Keras's epsilon: batch norm's default, 1e-3, everywhere."""
+    for grade_id in ("identity_block", "conv_block", "resnet50"):
+        nb = subs.replace_in_solution(nb, grade_id, EPSILON, "")
+    return nb
+
+
+def _stride_on_3x3(nb):
+    """ResNet v1.5: the stride on the 3x3 convolution instead of the first 1x1."""
+    nb = subs.replace_in_solution(nb, "conv_block", 'strides=stride, name=f"{name}_1_conv"',
+                                  'name=f"{name}_1_conv"')
+    return subs.replace_in_solution(nb, "conv_block", 'y = layers.Conv2D(filters, 3, padding=',
+                                    'y = layers.Conv2D(filters, 3, strides=stride, padding=')
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    shutil.copytree(ROOT / "assignments", root / "assignments")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    autograde.release(root, ["a3"])
+    inbox = root / "inbox"
+    good = subs.correct("a3", "a3")
+    cases = {
+        "correct": good,
+        "untouched": subs.released("a3", "a3"),
+        "returns_keras": subs.set_solution(good, "resnet50", RETURNS_KERAS),
+        "returns_zoo": subs.set_solution(good, "resnet50", RETURNS_ZOO),
+        "zoo_block": subs.set_solution(good, "conv_block", ZOO_BLOCK),
+        "keras_block": subs.set_solution(good, "identity_block", KERAS_BLOCK),
+        "default_epsilon": _default_epsilon(good),
+        "stride_on_3x3": _stride_on_3x3(good),
+    }
+    for student, nb in cases.items():
+        (inbox / student).mkdir(parents=True)
+        nbformat.write(nb, inbox / student / "a3.ipynb")
+    autograde.collect(root, "a3", inbox)
+    results = autograde.autograde(root, "a3", cell_timeout=60, budget=300, jobs=2)
+    autograde.feedback(root, "a3")
+    with open(autograde.export(root)) as handle:
+        rows = {r["student_id"]: r for r in csv.DictReader(handle) if r["assignment"] == "a3"}
+    return {"root": root, "rows": rows, "results": results}
+
+
+def _score(graded, student):
+    row = graded["rows"][student]
+    assert row["status"] == "graded", row
+    return float(row["score"])
+
+
+def _cell_text(graded, student, grade_id):
+    nb = json.loads((graded["root"] / "grading" / "autograded" / student / "a3" /
+                     "a3.ipynb").read_text())
+    cell = next(c for c in nb["cells"]
+                if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+    return "\n".join("".join(o.get("text", "")) + o.get("evalue", "")
+                     + "".join(o.get("traceback", [])) for o in cell.get("outputs", []))
+
+
+def _feedback(graded, student):
+    return (graded["root"] / "grading" / "feedback" / student / "a3" / "a3.html").read_text()
+
+
+def test_solution_gets_full_marks_and_passes_the_recheck(graded):
+    assert _score(graded, "correct") == 100
+    assert "re-check" not in graded["results"]["correct"].get("reason", "")
+
+
+def test_untouched_release_gets_zero(graded):
+    assert _score(graded, "untouched") == 0
+
+
+@pytest.mark.parametrize("student", ["returns_keras", "returns_zoo"])
+def test_a_ready_made_network_earns_nothing_for_part_3(graded, student):
+    assert _score(graded, student) == 100 - 40
+    assert "build the network from keras.layers yourself" in _feedback(graded, student)
+
+
+@pytest.mark.parametrize("student", ["zoo_block", "keras_block"])
+def test_a_ready_made_block_earns_nothing_for_its_part_and_the_network(graded, student):
+    assert _score(graded, student) == 100 - 30 - 40
+    assert "build the network from keras.layers yourself" in _feedback(graded, student)
+
+
+def test_default_epsilon_loses_the_identity_tests_and_is_named(graded):
+    # Shapes and parameters are right; every comparison of numbers fails.
+    assert _score(graded, "default_epsilon") == 100 - 10 - 10 - 15 - 15
+    text = _cell_text(graded, "default_epsilon", "test_resnet50_same_as_keras")
+    assert "output of layer 'conv1_bn'" in text and "epsilon" in text
+    assert "1.001e-05" not in text and "1.001e-5" not in text  # the setting, not the answer
+    text = _cell_text(graded, "default_epsilon", "test_identity_block_hidden")
+    assert "output of layer 'b_1_bn'" in text and "epsilon" in text
+    assert "epsilon" in _feedback(graded, "default_epsilon")
+
+
+def test_stride_on_the_3x3_loses_the_identity_tests_and_is_named(graded):
+    # Part 2 and the two identity tests of part 3; ResNet-50's shapes and count still hold.
+    assert _score(graded, "stride_on_3x3") == 100 - 30 - 15 - 15
+    text = _cell_text(graded, "stride_on_3x3", "test_resnet50_same_as_keras")
+    assert "output shape of layer 'conv3_block1_1_conv'" in text and "strides" in text
+    assert "strides" in _feedback(graded, "stride_on_3x3")
+
+
+def test_feedback_shows_no_hidden_test_code(graded):
+    source = nbformat.read(ROOT / "solutions" / "a3" / "a3.ipynb", as_version=4)
+    hidden = [line.strip() for cell in source.cells if "BEGIN HIDDEN TESTS" in cell.source
+              for line in cell.source.split("### BEGIN HIDDEN TESTS")[1].splitlines()
+              if len(line.strip()) > 25 and "import" not in line and "END HIDDEN" not in line]
+    assert hidden
+    for student in graded["rows"]:
+        text = _feedback(graded, student)
+        assert "BEGIN HIDDEN TESTS" not in text
+        assert not [line for line in hidden if line in text], student
+
+
+def test_release_holds_no_hidden_tests_or_solutions():
+    text = (ROOT / "assignments" / "a3" / "a3.ipynb").read_text()
+    for marker in ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "reference_block",
+                   'epsilon=1.001e-5, name=f\\"{name}_1_bn\\"'):
+        assert marker not in text
+    assert "raise NotImplementedError()" in text
