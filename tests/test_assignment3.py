@@ -77,6 +77,9 @@ def graded(tmp_path_factory):
         "returns_zoo": subs.set_solution(good, "resnet50", RETURNS_ZOO),
         "zoo_block": subs.set_solution(good, "conv_block", ZOO_BLOCK),
         "keras_block": subs.set_solution(good, "identity_block", KERAS_BLOCK),
+        "all_ready_made": subs.set_solution(
+            subs.set_solution(subs.set_solution(good, "identity_block", KERAS_BLOCK),
+                              "conv_block", ZOO_BLOCK), "resnet50", RETURNS_KERAS),
         "default_epsilon": _default_epsilon(good),
         "stride_on_3x3": _stride_on_3x3(good),
     }
@@ -129,6 +132,10 @@ def test_a_ready_made_network_earns_nothing_for_part_3(graded, student):
 def test_a_ready_made_block_earns_nothing_for_its_part_and_the_network(graded, student):
     assert _score(graded, student) == 100 - 30 - 40
     assert "build the network from keras.layers yourself" in _feedback(graded, student)
+
+
+def test_nothing_but_ready_made_parts_earns_nothing(graded):
+    assert _score(graded, "all_ready_made") == 0
 
 
 def test_default_epsilon_loses_the_identity_tests_and_is_named(graded):

@@ -222,3 +222,24 @@ def test_cifar_networks_train_and_evaluate_on_batches_of_changing_size():
         for _ in range(2):
             run = fit_and_evaluate(model, (x, y), (x[:103], y[:103]), epochs=1, batch_size=64)
             assert np.isfinite(run.test_loss)
+
+
+@pytest.mark.parametrize("kind", ["plain", "residual", "highway"])
+def test_cifar_networks_train_under_the_gpu_profiles_mixed_precision(kind):
+    """The gpu profile of notebook 08 trains these under mixed_float16 and then walks their
+    loss landscape; one step of each, and a short line through the weights, tell."""
+    from course_utils.landscape import loss_line, random_direction
+    from course_utils.training import fit_and_evaluate
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = cifar_resnet(8, kind, (4, 8, 16), input_shape=(None, None, 1))
+        x = np.random.default_rng(0).uniform(size=(64, 28, 28, 1)).astype("float32")
+        y = np.arange(64) % 10
+        run = fit_and_evaluate(model, (x, y), (x, y), epochs=1, batch_size=32)
+        assert np.isfinite(run.history["loss"][0])
+        assert model.get_layer("conv1_conv").compute_dtype == "float16"
+        losses = loss_line(model, x, y, random_direction(model), [-0.1, 0.0, 0.1])
+        assert np.all(np.isfinite(losses))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
