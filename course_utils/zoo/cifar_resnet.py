@@ -94,8 +94,11 @@ def cifar_resnet(depth: int = 20, kind: str = "residual", widths=WIDTHS,
     if include_top:
         x = layers.Dense(classes, activation="softmax", name="predictions")(x)
     model = keras.Model(inputs, x, name=name or f"{kind}{depth}")
-    for layer in model.layers:  # Torch's default, which the paper's code used: the moving
-        if isinstance(layer, layers.BatchNormalization):  # statistics settle within the
-            layer.momentum = BN_MOMENTUM  # few hundred steps of a laptop run (Keras: 0.99)
+    # Keras's default momentum (0.99) leaves the moving statistics far from the batch ones
+    # after the few hundred steps of a laptop run; 0.9 (PyTorch's default, written 0.1
+    # there) lets them settle, so that inference-mode results mean something.
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.momentum = BN_MOMENTUM
     return model
 
