@@ -592,6 +592,9 @@ def autograde(root: Path, assignment: str, students: list[str] | None = None,
         workers.append(_Worker(shard, db))
     with protected(root):
         _run_workers(root, assignment, workers, cell_timeout, budget)
+    from course_utils.grader_kernel import sweep_workdirs
+
+    sweep_workdirs()  # what killed or sandboxed kernels could not remove themselves
     for worker in workers:
         if worker.db != main_db:
             merge_gradebook(worker.db, main_db, assignment, shards[workers.index(worker)])

@@ -163,10 +163,16 @@ def _connection_file_index(args):
     raise SystemExit("grader_kernel: no connection file given (-f FILE)")
 
 
+WORKDIR_PREFIX = "course-grader-"
+PID_FILE = "kernel.pid"
+
+
 def _private_directory(args):
     """Make an empty private directory, move the connection file and $HOME there."""
-    workdir = tempfile.mkdtemp(prefix="course-grader-")
+    workdir = tempfile.mkdtemp(prefix=WORKDIR_PREFIX)
     os.chmod(workdir, 0o700)
+    with open(os.path.join(workdir, PID_FILE), "w") as handle:  # for sweep_workdirs
+        handle.write(str(os.getpid()))
     index = _connection_file_index(args)
     arg = args[index]
     source = arg.split("=", 1)[1] if arg.startswith("--") else arg
@@ -183,8 +189,62 @@ def _private_directory(args):
     tempfile.tempdir = os.environ["TMPDIR"]
     os.environ["JOBLIB_MULTIPROCESSING"] = "0"  # it would probe /dev/shm, which is closed
     os.chdir(workdir)
-    atexit.register(shutil.rmtree, workdir, True)
+    atexit.register(_clean_up, workdir)
     return workdir, args
+
+
+def _clean_up(workdir):
+    """Remove the private directory; if the sandbox keeps the (now empty) directory itself,
+    leave the pid file in it, so that ``sweep_workdirs`` knows whose it was."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    if os.path.isdir(workdir):
+        with open(os.path.join(workdir, PID_FILE), "w") as handle:
+            handle.write(str(os.getpid()))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def sweep_workdirs(tmpdir: str | None = None, min_age: float = 60.0) -> int:
+    """Remove what grader kernels that have ended left in the temporary directory.
+
+    A kernel cleans its private directory when it exits, but a sandboxed kernel may not
+    remove the directory itself (the sandbox denies changes to the temporary directory),
+    and a killed kernel (timeout, memory) cleans nothing. The grading driver calls this
+    afterwards: a directory goes if the kernel named in its pid file is gone, or if it is
+    empty and older than ``min_age`` seconds (a kernel writes its pid file at once, and
+    leaves it behind if it cannot remove the directory).
+    Returns how many were removed.
+    """
+    import time
+
+    base = tmpdir or tempfile.gettempdir()
+    removed = 0
+    for entry in os.scandir(base):
+        if not entry.name.startswith(WORKDIR_PREFIX) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            if not os.listdir(entry.path):
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime < min_age:
+                    continue
+                os.rmdir(entry.path)
+            else:
+                with open(os.path.join(entry.path, PID_FILE)) as handle:
+                    pid = int(handle.read().strip() or 0)
+                if pid <= 0 or _alive(pid):
+                    continue
+                shutil.rmtree(entry.path)
+            removed += 1
+        except (OSError, ValueError):  # not ours, in use, or half gone: leave it
+            continue
+    return removed
 
 
 def _nobody_can_run_python() -> bool:

@@ -221,3 +221,31 @@ def test_a_worker_that_cannot_start_marks_its_students(tmp_path, monkeypatch):
     for student in ("x", "y"):
         status = read_status(tmp_path, "a1", student)
         assert status["status"] == "could not be graded" and "exit code 3" in status["reason"]
+
+
+def test_leftovers_of_ended_grader_kernels_are_swept(tmp_path):
+    import time
+
+    def workdir(name, pid=None, files=(), age=3600):
+        path = tmp_path / f"{grader_kernel.WORKDIR_PREFIX}{name}"
+        path.mkdir()
+        if pid is not None:
+            (path / grader_kernel.PID_FILE).write_text(str(pid))
+        for file in files:
+            (path / file).write_text("x")
+        stamp = time.time() - age
+        os.utime(path, (stamp, stamp))
+        return path
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    gone = [workdir("empty"), workdir("killed", dead.pid, ["connection.json"]),
+            workdir("killed_at_once", dead.pid, ["connection.json"], age=0)]
+    kept = [workdir("running", os.getpid(), ["connection.json"]),
+            workdir("just_made", age=0),  # empty for an instant before its pid file
+            workdir("no_pid_file", files=["connection.json"])]
+    other = tmp_path / "someone-else"
+    other.mkdir()
+    assert grader_kernel.sweep_workdirs(str(tmp_path)) == len(gone)
+    assert not any(path.exists() for path in gone)
+    assert all(path.exists() for path in kept) and other.exists()
