@@ -68,3 +68,38 @@ def insert_cell_after(nb, grade_id, source):
 def test_cell_ids(nb):
     return [_grade_id(c) for c in nb.cells
             if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+
+
+def grade_through_pipeline(root: Path, assignment: str, cases: dict, cell_timeout: int,
+                           budget: int, jobs: int = 2) -> dict:
+    """Release ``assignment`` into a copy of the course at ``root``, collect ``cases``
+    (``{student: notebook}``), autograde, write feedback and export: what an instructor
+    does. Returns ``{"root", "rows" (the export's rows by student), "results"}``."""
+    import csv
+    import shutil
+
+    from course_utils import autograde
+
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    shutil.copytree(ROOT / "assignments", root / "assignments")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    autograde.release(root, [assignment])
+    inbox = root / "inbox"
+    for student, nb in cases.items():
+        (inbox / student).mkdir(parents=True)
+        nbformat.write(nb, inbox / student / f"{assignment}.ipynb")
+    autograde.collect(root, assignment, inbox)
+    results = autograde.autograde(root, assignment, cell_timeout=cell_timeout, budget=budget,
+                                  jobs=jobs)
+    autograde.feedback(root, assignment)
+    with open(autograde.export(root)) as handle:
+        rows = {r["student_id"]: r for r in csv.DictReader(handle)
+                if r["assignment"] == assignment}
+    return {"root": root, "rows": rows, "results": results}
+
+
+def score(graded: dict, student: str) -> float:
+    """A student's score in the export of ``grade_through_pipeline``; fails if ungraded."""
+    row = graded["rows"][student]
+    assert row["status"] == "graded", row
+    return float(row["score"])

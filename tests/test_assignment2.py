@@ -2,15 +2,10 @@
 functions re-checked outside the kernel on the grader's own tensors), the release 0, and
 handing back the course's own blocks earns nothing for those parts."""
 
-import csv
-import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 import submissions as subs
-
-from course_utils import autograde
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,12 +19,6 @@ def inception_module(x, filters, name):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "solutions", root / "solutions")
-    shutil.copytree(ROOT / "assignments", root / "assignments")
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    autograde.release(root)
-    inbox = root / "inbox"
     good = subs.correct("a2", "a2")
     cases = {
         "correct": good,
@@ -39,40 +28,27 @@ def graded(tmp_path_factory):
             good, "inception_module", 'b3 = conv(conv(x, r3, 1, "3x3_reduce"), f3, 3, "3x3")',
             'b3 = conv(x, f3, 3, "3x3")'),
     }
-    for student, nb in cases.items():
-        (inbox / student).mkdir(parents=True)
-        nbformat.write(nb, inbox / student / "a2.ipynb")
-    autograde.collect(root, "a2", inbox)
-    results = autograde.autograde(root, "a2", cell_timeout=30, budget=120, jobs=2)
-    autograde.feedback(root, "a2")
-    with open(autograde.export(root)) as handle:
-        rows = {r["student_id"]: r for r in csv.DictReader(handle) if r["assignment"] == "a2"}
-    return {"root": root, "rows": rows, "results": results}
-
-
-def _score(graded, student):
-    row = graded["rows"][student]
-    assert row["status"] == "graded", row
-    return float(row["score"])
+    return subs.grade_through_pipeline(tmp_path_factory.mktemp("course"), "a2", cases,
+                                       cell_timeout=30, budget=120)
 
 
 def test_solution_gets_full_marks_and_passes_the_recheck(graded):
-    assert _score(graded, "correct") == 100
+    assert subs.score(graded, "correct") == 100
     assert "re-check" not in graded["results"]["correct"].get("reason", "")
 
 
 def test_untouched_release_gets_zero(graded):
-    assert _score(graded, "untouched") == 0
+    assert subs.score(graded, "untouched") == 0
 
 
 def test_ready_made_blocks_earn_nothing_for_their_part(graded):
-    assert _score(graded, "shortcut") == 100 - 40 - 30  # module and the network built on it
+    assert subs.score(graded, "shortcut") == 100 - 40 - 30  # module and the network built on it
     html = (graded["root"] / "grading" / "feedback" / "shortcut" / "a2" / "a2.html").read_text()
     assert "build the network from keras.layers yourself" in html
 
 
 def test_a_missing_bottleneck_is_named(graded):
-    got = _score(graded, "no_bottleneck")
+    got = subs.score(graded, "no_bottleneck")
     assert 30 <= got < 100
     html = (graded["root"] / "grading" / "feedback" / "no_bottleneck" / "a2" /
             "a2.html").read_text()

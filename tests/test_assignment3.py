@@ -4,16 +4,12 @@ re-checked on the grader's own tensors, its ResNet-50 number for number
 for the parts they fake, and a network that is right in shape but not in its numbers loses
 the identity tests, with feedback that names the layer and the setting."""
 
-import csv
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 import submissions as subs
-
-from course_utils import autograde
 
 ROOT = Path(__file__).resolve().parent.parent
 EPSILON = "epsilon=1.001e-5, "
@@ -63,12 +59,6 @@ def _stride_on_3x3(nb):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "solutions", root / "solutions")
-    shutil.copytree(ROOT / "assignments", root / "assignments")
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    autograde.release(root, ["a3"])
-    inbox = root / "inbox"
     good = subs.correct("a3", "a3")
     cases = {
         "correct": good,
@@ -83,21 +73,8 @@ def graded(tmp_path_factory):
         "default_epsilon": _default_epsilon(good),
         "stride_on_3x3": _stride_on_3x3(good),
     }
-    for student, nb in cases.items():
-        (inbox / student).mkdir(parents=True)
-        nbformat.write(nb, inbox / student / "a3.ipynb")
-    autograde.collect(root, "a3", inbox)
-    results = autograde.autograde(root, "a3", cell_timeout=60, budget=300, jobs=2)
-    autograde.feedback(root, "a3")
-    with open(autograde.export(root)) as handle:
-        rows = {r["student_id"]: r for r in csv.DictReader(handle) if r["assignment"] == "a3"}
-    return {"root": root, "rows": rows, "results": results}
-
-
-def _score(graded, student):
-    row = graded["rows"][student]
-    assert row["status"] == "graded", row
-    return float(row["score"])
+    return subs.grade_through_pipeline(tmp_path_factory.mktemp("course"), "a3", cases,
+                                       cell_timeout=60, budget=300)
 
 
 def _cell_text(graded, student, grade_id):
@@ -114,33 +91,33 @@ def _feedback(graded, student):
 
 
 def test_solution_gets_full_marks_and_passes_the_recheck(graded):
-    assert _score(graded, "correct") == 100
+    assert subs.score(graded, "correct") == 100
     assert "re-check" not in graded["results"]["correct"].get("reason", "")
 
 
 def test_untouched_release_gets_zero(graded):
-    assert _score(graded, "untouched") == 0
+    assert subs.score(graded, "untouched") == 0
 
 
 @pytest.mark.parametrize("student", ["returns_keras", "returns_zoo"])
 def test_a_ready_made_network_earns_nothing_for_part_3(graded, student):
-    assert _score(graded, student) == 100 - 40
+    assert subs.score(graded, student) == 100 - 40
     assert "build the network from keras.layers yourself" in _feedback(graded, student)
 
 
 @pytest.mark.parametrize("student", ["zoo_block", "keras_block"])
 def test_a_ready_made_block_earns_nothing_for_its_part_and_the_network(graded, student):
-    assert _score(graded, student) == 100 - 30 - 40
+    assert subs.score(graded, student) == 100 - 30 - 40
     assert "build the network from keras.layers yourself" in _feedback(graded, student)
 
 
 def test_nothing_but_ready_made_parts_earns_nothing(graded):
-    assert _score(graded, "all_ready_made") == 0
+    assert subs.score(graded, "all_ready_made") == 0
 
 
 def test_default_epsilon_loses_the_identity_tests_and_is_named(graded):
     # Shapes and parameters are right; every comparison of numbers fails.
-    assert _score(graded, "default_epsilon") == 100 - 10 - 10 - 15 - 15
+    assert subs.score(graded, "default_epsilon") == 100 - 10 - 10 - 15 - 15
     text = _cell_text(graded, "default_epsilon", "test_resnet50_same_as_keras")
     assert "output of layer 'conv1_bn'" in text and "epsilon" in text
     assert "1.001e-05" not in text and "1.001e-5" not in text  # the setting, not the answer
@@ -151,7 +128,7 @@ def test_default_epsilon_loses_the_identity_tests_and_is_named(graded):
 
 def test_stride_on_the_3x3_loses_the_identity_tests_and_is_named(graded):
     # Part 2 and the two identity tests of part 3; ResNet-50's shapes and count still hold.
-    assert _score(graded, "stride_on_3x3") == 100 - 30 - 15 - 15
+    assert subs.score(graded, "stride_on_3x3") == 100 - 30 - 15 - 15
     text = _cell_text(graded, "stride_on_3x3", "test_resnet50_same_as_keras")
     assert "output shape of layer 'conv3_block1_1_conv'" in text and "strides" in text
     assert "strides" in _feedback(graded, "stride_on_3x3")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import keras
 from keras import initializers, layers
 
-from course_utils.zoo.resnet import basic_block, batch_norm, conv, shortcut
+from course_utils.zoo.resnet import basic_block, conv_bn, shortcut
 
 KINDS = ("plain", "residual", "highway")
 WIDTHS = (16, 32, 64)
@@ -26,11 +26,9 @@ BN_MOMENTUM = 0.9
 
 def plain_block(x, filters: int, stride: int = 1, name="block"):
     """A basic residual block without its shortcut: conv-BN-ReLU twice."""
-    for i, s in ((1, stride), (2, 1)):
-        x = conv(x, filters, 3, f"{name}_{i}_conv", s)
-        x = batch_norm(x, f"{name}_{i}_bn")
-        x = layers.Activation("relu", name=f"{name}_{i}_relu" if i == 1 else f"{name}_out")(x)
-    return x
+    x = conv_bn(x, filters, 3, f"{name}_1", stride)
+    x = conv_bn(x, filters, 3, f"{name}_2", relu=False)
+    return layers.Activation("relu", name=f"{name}_out")(x)
 
 
 def highway_block(x, filters: int, stride: int = 1, name="block", gate_bias: float = -2.0):
@@ -83,9 +81,7 @@ def cifar_resnet(depth: int = 20, kind: str = "residual", widths=WIDTHS,
         raise ValueError(f"widths gives the three stages' filters; got {widths}.")
     n = (depth - 2) // 6
     inputs = keras.Input(shape=tuple(input_shape))
-    x = conv(inputs, widths[0], 3, "conv1_conv")
-    x = batch_norm(x, "conv1_bn")
-    x = layers.Activation("relu", name="conv1_relu")(x)
+    x = conv_bn(inputs, widths[0], 3, "conv1")
     for stage, filters in enumerate(widths, start=2):
         for i in range(1, n + 1):
             stride = 2 if stage > 2 and i == 1 else 1

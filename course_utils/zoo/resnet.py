@@ -55,6 +55,20 @@ def conv(x, filters, kernel, name, stride=1, use_bias=True):
                          use_bias=use_bias, name=name)(x)
 
 
+def conv_bn(x, filters, kernel, prefix, stride=1, use_bias=True, relu=True, zero_gamma=False):
+    """Convolution, batch norm and (with ``relu``) ReLU: ``{prefix}_conv``, ``{prefix}_bn``,
+    ``{prefix}_relu``."""
+    x = conv(x, filters, kernel, f"{prefix}_conv", stride, use_bias)
+    x = batch_norm(x, f"{prefix}_bn", zero_gamma)
+    return layers.Activation("relu", name=f"{prefix}_relu")(x) if relu else x
+
+
+def add_and_relu(skip, x, name):
+    """The end of a residual block: ``{name}_add``, then ReLU as ``{name}_out``."""
+    x = layers.Add(name=f"{name}_add")([skip, x])
+    return layers.Activation("relu", name=f"{name}_out")(x)
+
+
 def shortcut(x, channels: int, stride: int, kind: str, name: str, use_bias: bool = True):
     """The skip path of a block that outputs ``channels`` at ``stride``.
 
@@ -95,13 +109,9 @@ def basic_block(x, filters: int, stride: int = 1, shortcut_kind: str = "auto", n
                 use_bias=True, zero_gamma=False):
     """Two 3x3 convolutions with batch norm; the input is added before the last ReLU."""
     skip = shortcut(x, filters, stride, shortcut_kind, name, use_bias)
-    x = conv(x, filters, 3, f"{name}_1_conv", stride, use_bias)
-    x = batch_norm(x, f"{name}_1_bn")
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = conv(x, filters, 3, f"{name}_2_conv", 1, use_bias)
-    x = batch_norm(x, f"{name}_2_bn", zero_gamma)
-    x = layers.Add(name=f"{name}_add")([skip, x])
-    return layers.Activation("relu", name=f"{name}_out")(x)
+    x = conv_bn(x, filters, 3, f"{name}_1", stride, use_bias)
+    x = conv_bn(x, filters, 3, f"{name}_2", 1, use_bias, relu=False, zero_gamma=zero_gamma)
+    return add_and_relu(skip, x, name)
 
 
 def bottleneck_block(x, filters: int, stride: int = 1, shortcut_kind: str = "auto",
@@ -114,16 +124,10 @@ def bottleneck_block(x, filters: int, stride: int = 1, shortcut_kind: str = "aut
     channels = BOTTLENECK_EXPANSION * filters
     skip = shortcut(x, channels, stride, shortcut_kind, name, use_bias)
     first, second = (stride, 1) if stride_on == "1x1" else (1, stride)
-    x = conv(x, filters, 1, f"{name}_1_conv", first, use_bias)
-    x = batch_norm(x, f"{name}_1_bn")
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = conv(x, filters, 3, f"{name}_2_conv", second, use_bias)
-    x = batch_norm(x, f"{name}_2_bn")
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = conv(x, channels, 1, f"{name}_3_conv", 1, use_bias)
-    x = batch_norm(x, f"{name}_3_bn", zero_gamma)
-    x = layers.Add(name=f"{name}_add")([skip, x])
-    return layers.Activation("relu", name=f"{name}_out")(x)
+    x = conv_bn(x, filters, 1, f"{name}_1", first, use_bias)
+    x = conv_bn(x, filters, 3, f"{name}_2", second, use_bias)
+    x = conv_bn(x, channels, 1, f"{name}_3", 1, use_bias, relu=False, zero_gamma=zero_gamma)
+    return add_and_relu(skip, x, name)
 
 
 def preact_block(x, filters: int, stride: int = 1, conv_shortcut: bool = False, name="block"):
@@ -178,9 +182,7 @@ def stem(x, use_bias=True, deep=False, batch_norm_after=True):
     ``deep`` three 3x3 convolutions (32, 32, 64 filters; the first with stride 2) instead."""
     if deep:
         for i, (filters, stride) in enumerate(((32, 2), (32, 1), (64, 1)), start=1):
-            x = conv(x, filters, 3, f"conv1_{i}_conv", stride, use_bias)
-            x = batch_norm(x, f"conv1_{i}_bn")
-            x = layers.Activation("relu", name=f"conv1_{i}_relu")(x)
+            x = conv_bn(x, filters, 3, f"conv1_{i}", stride, use_bias)
     else:
         x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
         x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
