@@ -18,7 +18,7 @@ lab: setup  ## set up, then open the course in JupyterLab
 	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/
 
 notebooks: setup  ## execute every notebook headless into build/executed (COURSE_PROFILE picks the profile)
-	$(PY) -m course_utils.runner $(NOTEBOOKS) --out build/executed
+	$(PY) -m course_utils.maintainer.runner $(NOTEBOOKS) --out build/executed
 
 test: setup  ## set up, then run the whole test suite
 	$(PY) -m pytest
@@ -26,8 +26,8 @@ test: setup  ## set up, then run the whole test suite
 lint: setup  ## ruff on the package, tests and notebooks
 	$(VENV)/bin/ruff check .
 
-sync: setup  ## regenerate Colab badges and set-up cells from course_utils.colab
-	$(PY) -m course_utils.colab
+sync: setup  ## regenerate Colab badges and set-up cells from course_utils.maintainer.colab
+	$(PY) -m course_utils.maintainer.colab
 
 strip: setup  ## remove outputs from the notebooks before a commit
 	$(VENV)/bin/jupyter nbconvert --clear-output --inplace $(NOTEBOOKS)
@@ -36,7 +36,7 @@ benchmark: setup  ## run notebooks in the cpu profile and check their measured r
 	$(PY) benchmarks/notebook_results.py --profile cpu
 
 # --- grading (see docs/grading.md); A names the assignment, FROM a folder or an LMS zip
-GRADE := $(PY) -m course_utils.autograde
+GRADE := $(PY) -m course_utils.grader
 
 release: setup  ## regenerate assignments/ (student versions) from solutions/
 	$(GRADE) release

@@ -33,12 +33,12 @@ c.Execute.kernel_name = "course-grader"
 c.Execute.timeout = 60
 c.GraderExecute.budget = 600
 c.Autograde.autograde_preprocessors = [
-    "course_utils.nbgrader_plugins.GraderExecute",
+    "course_utils.grader.preprocessors.GraderExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "course_utils.nbgrader_plugins.LimitOutputSize",
-    "course_utils.nbgrader_plugins.StderrIsNotFailure",
+    "course_utils.grader.preprocessors.LimitOutputSize",
+    "course_utils.grader.preprocessors.StderrIsNotFailure",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -50,9 +50,9 @@ c.OverwriteCells.add_missing_cells = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "course_utils.nbgrader_plugins.HideTestCode",
+    "course_utils.grader.preprocessors.HideTestCode",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
 # `nbgrader export` writes a status column: graded / could not be graded / not submitted.
-c.ExportApp.plugin_class = "course_utils.nbgrader_plugins.StatusCsvExport"
+c.ExportApp.plugin_class = "course_utils.grader.export.StatusCsvExport"

@@ -22,7 +22,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import nbformat  # noqa: E402
 
-from course_utils import autograde  # noqa: E402
+from course_utils.grader import autograde, collect, paths, release  # noqa: E402
+from course_utils.grader import kernel as grader_kernel  # noqa: E402
 
 
 def scratch_course(directory: Path, n: int) -> Path:
@@ -32,12 +33,12 @@ def scratch_course(directory: Path, n: int) -> Path:
     shutil.copytree(ROOT / "solutions", root / "solutions")
     shutil.copytree(ROOT / "assignments", root / "assignments")
     shutil.copy(ROOT / "nbgrader_config.py", root)
-    autograde.release(root)
+    release.release(root)
     inbox = root / "inbox"
     for i in range(n):
         (inbox / f"student{i:03d}").mkdir(parents=True)
         nbformat.write(submissions.correct(), inbox / f"student{i:03d}" / "a1.ipynb")
-    autograde.collect(root, "a1", inbox)
+    collect.collect(root, "a1", inbox)
     return root
 
 
@@ -45,11 +46,11 @@ def floor_seconds(repeats: int = 3) -> float:
     """Start the grader kernel, import TensorFlow through Keras, shut down."""
     from jupyter_client.manager import start_new_kernel
 
-    autograde.install_kernelspec()
+    grader_kernel.install_kernelspec()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        km, kc = start_new_kernel(kernel_name=autograde.KERNEL_NAME)
+        km, kc = start_new_kernel(kernel_name=paths.KERNEL_NAME)
         try:
             kc.execute_interactive("import keras", timeout=120)
         finally:

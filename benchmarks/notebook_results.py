@@ -6,7 +6,9 @@
 Each notebook reports its trained results through ``course_utils.report`` (and
 ``Run.report()``); this script collects them via ``$COURSE_RESULTS``, prints them with the
 wall time of each notebook, and checks the course's promises for the profile below.
-Exit status 1 if a promise is broken. Executed copies go to build/benchmark/<profile>/.
+Exit status 1 if a promise is broken. Executed copies go to build/benchmark/<profile>/; the
+results are merged into benchmarks/results/<profile>.json (commit it), which the lessons'
+summaries read beside their own run's numbers.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_utils.colab import notebook_paths  # noqa: E402
+from course_utils.maintainer.colab import notebook_paths  # noqa: E402
+from course_utils.maintainer.runner import NotebookError, execute_notebook  # noqa: E402
 from course_utils.report import RESULTS_ENV, read_results  # noqa: E402
-from course_utils.runner import NotebookError, execute_notebook  # noqa: E402
 
 # profile -> result name -> (comparison, bound, where the promise comes from). The
 # accuracies of the Fashion-MNIST versions (notebooks 03-07: 30,000 images, 6 epochs) are
@@ -67,6 +71,28 @@ def check(results: dict, profile: str, partial: bool = False) -> list[str]:
     return broken
 
 
+def record(profile: str, results: dict, walls: dict) -> Path:
+    """Merge this run's results into benchmarks/results/<profile>.json, the file the
+    lessons' summaries read (``course_utils.report.summary``): a partial run updates only
+    the results and notebooks it ran."""
+    path = ROOT / "benchmarks" / "results" / f"{profile}.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                            capture_output=True).stdout.strip()
+    when = time.strftime("%Y-%m-%d")
+    merged = {
+        "profile": profile,
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}",
+        "results": {**old.get("results", {}), **results},
+        "notebooks": {**old.get("notebooks", {}),
+                      **{name: {"wall_s": round(s), "date": when, "commit": commit}
+                         for name, s in walls.items()}},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
+    return path
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
@@ -106,6 +132,8 @@ def main(argv=None) -> int:
                "results": results, "failed_notebooks": failed, "broken_promises": broken}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"\nsummary: {out / 'summary.json'}")
+    if not failed:
+        print(f"results for the lessons' summaries: {record(args.profile, results, walls)}")
     return 1 if failed or broken else 0
 
 

@@ -1,25 +1,37 @@
-"""Helpers for the ConvNet Classics course.
+"""Helpers for the ConvNet Classics course, laid out by who uses them.
 
-One module per job:
+What a student imports in a notebook (core dependencies only, as on Colab):
 
-- :mod:`course_utils.profile`    how much work a notebook does (smoke / cpu / gpu), seeding
-- :mod:`course_utils.data`       Fashion-MNIST and MNIST offline first, sample photos
-- :mod:`course_utils.arithmetic` output sizes, parameters and MACs by formula
-- :mod:`course_utils.inspect`    ``layer_table`` and ``trace``
-- :mod:`course_utils.plots`      curves, image grids, filters, feature maps, cost charts
-- :mod:`course_utils.training`   fit-and-evaluate with timing
-- :mod:`course_utils.landscape`  the loss along a line and over a plane through the weights
-- :mod:`course_utils.cost`       what a training run costs: FLOPs, days on a given GPU
-- :mod:`course_utils.report`     print a measured result with the profile it came from
-- :mod:`course_utils.zoo`        the course's canonical network builders
-- :mod:`course_utils.grading`    checks for autograded assignments that teach when they fail
-- :mod:`course_utils.env`        the environment check that opens the course
-- :mod:`course_utils.colab`      the repository URL, Colab badges and set-up cells
-- :mod:`course_utils.runner`     execute notebooks headless with a clear failure
+- :mod:`course_utils.profiles`    how much work a notebook does (smoke / cpu / gpu), seeding
+- :mod:`course_utils.data`        Fashion-MNIST and MNIST offline first, sample photos
+- :mod:`course_utils.arithmetic`  output sizes, parameters and MACs by formula
+- :mod:`course_utils.inspection`  ``layer_table``, ``trace`` and ``feature_maps`` of a model
+- :mod:`course_utils.keras_graph` the one reader of Keras's private graph attributes
+- :mod:`course_utils.layers`      layers Keras lacks: local response normalisation, a scratch BN
+- :mod:`course_utils.plots`       curves, image grids, filters, feature maps, cost charts
+- :mod:`course_utils.diagrams`    block diagrams drawn from the course's own builders
+- :mod:`course_utils.training`    fit-and-evaluate with timing
+- :mod:`course_utils.landscape`   the loss along a line and over a plane through the weights
+- :mod:`course_utils.cost`        what a training run costs: FLOPs, days on a given GPU
+- :mod:`course_utils.report`      print a measured result with its profile; the benchmarked ones
+- :mod:`course_utils.exercises`   self-checking answers for the exercises, without the answer
+- :mod:`course_utils.zoo`         the course's canonical network builders
+- :mod:`course_utils.env`         the environment check that opens the course
+
+What the test cells of the assignments call:
+
+- :mod:`course_utils.grading`     checks that say what they checked, expected and got, and a hint
+
+The instructor's pipeline (needs the ``grader`` extra): :mod:`course_utils.grader`, one module
+a step (release, collect, autograde, preprocessors, re-check, own work, status, export, kernel),
+run as ``python -m course_utils.grader STEP``.
+
+Maintainer tools: :mod:`course_utils.maintainer` (Colab badges and set-up cells, the headless
+notebook runner).
 
 Importing the package itself is cheap: Keras is imported by the modules that need it.
 """
 
 __version__ = "0.1.0"
 
-from course_utils.profile import current_profile, setup  # noqa: E402,F401
+from course_utils.profiles import current_profile, setup  # noqa: E402,F401

@@ -1,5 +1,5 @@
 """Convolution arithmetic by formula, one layer at a time: output sizes, parameters,
-multiply-accumulates and receptive fields. ``course_utils.inspect.layer_table`` counts the
+multiply-accumulates and receptive fields. ``course_utils.inspection.layer_table`` counts the
 same quantities for whole models (any rank, any layer kind); notebooks and tests check the
 two against each other and against Keras.
 """

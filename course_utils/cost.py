@@ -9,7 +9,7 @@ arXiv:1709.05011). We rebuild that estimate from the network itself:
 
 - one multiply-accumulate (MAC) is two floating-point operations (a multiply and an add);
 - ``forward MACs`` is one image's forward pass, counted layer by layer by
-  ``course_utils.inspect.layer_table`` (convolutions and dense layers dominate);
+  ``course_utils.inspection.layer_table`` (convolutions and dense layers dominate);
 - the backward pass costs about twice the forward pass (one product for the gradient
   with respect to the layer's input, one for the gradient with respect to its weights),
   so a training step is about three forward passes: ``backward_factor = 2``;
@@ -123,8 +123,8 @@ def training_flops(forward_macs, images, epochs, backward_factor=2.0) -> float:
 
 def model_forward_macs(model) -> int:
     """MACs of one forward pass of ``model`` for one input: the total of
-    ``layer_table(model)`` (what it counts is in ``course_utils.inspect``)."""
-    from course_utils.inspect import layer_table
+    ``layer_table(model)`` (what it counts is in ``course_utils.inspection``)."""
+    from course_utils.inspection import layer_table
 
     table = layer_table(model)
     total = table.attrs["totals"]["macs"]

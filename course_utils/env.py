@@ -20,7 +20,7 @@ def environment_report(verbose: bool = True) -> dict:
     import pandas as pd
 
     from course_utils import data
-    from course_utils.profile import current_profile, gpu_available
+    from course_utils.profiles import current_profile, gpu_available
 
     info = {
         "python": platform.python_version(),

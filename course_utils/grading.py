@@ -327,16 +327,18 @@ def _settings(layer) -> dict:
     return settings
 
 
-def _inbound(layer) -> list[str]:
+def inbound_layer_names(layer) -> list[str]:
     """Names of the layers that feed ``layer``; the model's input is called "the input"."""
     import keras
 
-    nodes = getattr(layer, "_inbound_nodes", None) or []
+    from course_utils.keras_graph import inbound_nodes, tensor_history
+
+    nodes = inbound_nodes(layer)
     if len(nodes) != 1:
         return []
     names = []
     for tensor in nodes[0].input_tensors:
-        operation = tensor._keras_history.operation
+        operation = tensor_history(tensor)[0]
         names.append("the input" if isinstance(operation, keras.layers.InputLayer)
                      else operation.name)
     return names
@@ -385,7 +387,7 @@ def _difference_hint(mine, ref, by_name: bool) -> str:
         return (f"the layers before it agree with the reference, but this one is a "
                 f"{type(mine).__name__} where the reference has a {type(ref).__name__}")
     if by_name:
-        fed, wanted = _inbound(mine), _inbound(ref)
+        fed, wanted = inbound_layer_names(mine), inbound_layer_names(ref)
         if type(ref).__name__ == "Add":
             fed, wanted = sorted(fed), sorted(wanted)
         if fed and wanted and fed != wanted:

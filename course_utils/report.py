@@ -1,5 +1,7 @@
-"""Measured results: printed with the profile they came from, and recorded for the
-benchmark script when ``$COURSE_RESULTS`` names a file (JSON lines)."""
+"""Measured results: printed with the profile they came from, recorded for the benchmark
+script when ``$COURSE_RESULTS`` names a file (JSON lines), and set beside what the ``cpu``
+profile reached when it was last benchmarked (``benchmarks/results/cpu.json``, written by
+``make benchmark``) in a lesson's summary."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import os
 import time
 
 RESULTS_ENV = "COURSE_RESULTS"
+BENCHMARK_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             "benchmarks", "results")
+_THIS_RUN: dict[str, tuple[float, str, str]] = {}  # name -> (value, fmt, profile)
 
 
 def report(name: str, value: float, fmt: str = "{:.4g}", profile=None) -> str:
@@ -15,11 +20,12 @@ def report(name: str, value: float, fmt: str = "{:.4g}", profile=None) -> str:
 
     ``fmt`` formats the value, e.g. ``"{:.1%}"`` for an accuracy or ``"{:.0f} s"``.
     """
-    from course_utils.profile import current_profile
+    from course_utils.profiles import current_profile
 
     profile = profile or current_profile()
     line = f"{name}: {fmt.format(value)}  [profile: {profile.name}]"
     print(line)
+    _THIS_RUN[name] = (float(value), fmt, profile.name)
     path = os.environ.get(RESULTS_ENV)
     if path:
         record = {"name": name, "value": float(value), "profile": profile.name,
@@ -40,3 +46,39 @@ def read_results(path) -> dict:
                 record = json.loads(line)
                 results[record["name"]] = record["value"]
     return results
+
+
+def benchmarked(profile: str = "cpu", directory=None) -> dict:
+    """``{name: value}`` that ``profile`` reached when ``make benchmark`` last ran it (empty
+    if it never did). On Colab the file comes from the repository, like the notebook."""
+    path = os.path.join(directory or BENCHMARK_DIR, f"{profile}.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return json.load(f).get("results", {})
+
+
+def summary(names, profile: str = "cpu", directory=None):
+    """A table of this run's results beside the benchmarked ``profile``'s, for a lesson's
+    summary: one row per name reported in this kernel, ``-`` where a value is missing.
+
+    Args:
+        names: the result names to show, in order (as passed to :func:`report`).
+        profile: the benchmarked profile to compare with.
+    """
+    import pandas as pd
+
+    from course_utils.profiles import current_profile
+
+    bench = benchmarked(profile, directory)
+    rows = []
+    for name in names:
+        value, fmt, ran = _THIS_RUN.get(name, (None, "{:.4g}", current_profile().name))
+        other = bench.get(name)
+        rows.append({"result": name,
+                     f"this run ({ran})": "-" if value is None else fmt.format(value),
+                     f"benchmarked ({profile})": "-" if other is None else fmt.format(other)})
+    table = pd.DataFrame(rows).set_index("result")
+    if not bench:
+        print(f"(No {profile} benchmark recorded yet: run `make benchmark`.)")
+    return table

@@ -24,7 +24,7 @@ class Run:
 
     def report(self):
         """Print (and record) the test accuracy and the training time."""
-        from course_utils.profile import PROFILES
+        from course_utils.profiles import PROFILES
         from course_utils.report import report
 
         profile = PROFILES[self.profile]
@@ -59,7 +59,7 @@ def fit_and_evaluate(model, train, test, epochs, batch_size=128, learning_rate=1
     """
     import keras
 
-    from course_utils.profile import current_profile
+    from course_utils.profiles import current_profile
 
     profile = profile or current_profile()
     (x_train, y_train), (x_test, y_test) = train, test
@@ -125,7 +125,7 @@ def summarize(runs):
     ``layer_table``), test accuracy, seconds per epoch, epochs and profile."""
     import pandas as pd
 
-    from course_utils.inspect import layer_table
+    from course_utils.inspection import layer_table
 
     rows = []
     for run in runs:

@@ -43,9 +43,9 @@ if [ -z "$tf" ]; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then tf=gpu; else tf=cpu; fi
 fi
 case "$tf" in
-  cpu) extras="lab,dev,tf-cpu" ;;
-  gpu) extras="lab,dev,tf-gpu" ;;
-  none) extras="lab,dev" ;;
+  cpu) extras="lab,grader,dev,tf-cpu" ;;
+  gpu) extras="lab,grader,dev,tf-gpu" ;;
+  none) extras="lab,grader,dev" ;;
   *) fail "COURSE_TF must be cpu, gpu or none; got '$tf'" ;;
 esac
 stamp="$VENV/.course-installed"
@@ -60,7 +60,7 @@ else
 fi
 
 # The kernel that autograding runs submissions in (course_utils/grader_kernel.py).
-"$VENV/bin/python" -m course_utils.autograde install-kernel >/dev/null
+"$VENV/bin/python" -m course_utils.grader install-kernel >/dev/null
 
 # 3. Fashion-MNIST ------------------------------------------------------------------------
 has_data() { "$VENV/bin/python" -c 'import sys
@@ -79,5 +79,17 @@ else
   say "  Online, the notebooks download it the first time (Colab always can)."
   say "  Offline: 'sudo apt-get install dataset-fashion-mnist', or copy the four .gz files"
   say "  into a directory and set COURSE_DATA_DIR to it."
+fi
+# 4. Graphviz, for the lessons' block diagrams (keras.utils.plot_model) -------------------
+if command -v dot >/dev/null 2>&1; then
+  say "Graphviz: found"
+elif command -v apt-get >/dev/null 2>&1 && \
+     { as_root apt-get install -y -qq graphviz >/dev/null 2>&1 || \
+       { as_root apt-get update -qq >/dev/null 2>&1 && \
+         as_root apt-get install -y -qq graphviz >/dev/null 2>&1; }; }; then
+  say "Graphviz: installed Debian's package graphviz"
+else
+  say "Graphviz: not found and not installable here; the lessons print their block diagrams"
+  say "  as text instead (macOS: brew install graphviz)."
 fi
 say "done. Start the course with 'make lab'; run the tests with 'make test'."

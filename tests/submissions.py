@@ -78,21 +78,21 @@ def grade_through_pipeline(root: Path, assignment: str, cases: dict, cell_timeou
     import csv
     import shutil
 
-    from course_utils import autograde
+    from course_utils.grader import autograde, collect, export, release
 
     shutil.copytree(ROOT / "solutions", root / "solutions")
     shutil.copytree(ROOT / "assignments", root / "assignments")
     shutil.copy(ROOT / "nbgrader_config.py", root)
-    autograde.release(root, [assignment])
+    release.release(root, [assignment])
     inbox = root / "inbox"
     for student, nb in cases.items():
         (inbox / student).mkdir(parents=True)
         nbformat.write(nb, inbox / student / f"{assignment}.ipynb")
-    autograde.collect(root, assignment, inbox)
+    collect.collect(root, assignment, inbox)
     results = autograde.autograde(root, assignment, cell_timeout=cell_timeout, budget=budget,
                                   jobs=jobs)
-    autograde.feedback(root, assignment)
-    with open(autograde.export(root)) as handle:
+    export.feedback(root, assignment)
+    with open(export.export(root)) as handle:
         rows = {r["student_id"]: r for r in csv.DictReader(handle)
                 if r["assignment"] == assignment}
     return {"root": root, "rows": rows, "results": results}

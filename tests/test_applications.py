@@ -3,7 +3,7 @@
 import keras
 import pytest
 
-from course_utils.inspect import layer_table
+from course_utils.inspection import layer_table
 
 NAMES = sorted(n for n in dir(keras.applications) if n[0].isupper())
 FIXED_SIZE = {"MobileNetV3Small": (224, 224, 3), "MobileNetV3Large": (224, 224, 3)}

@@ -13,8 +13,9 @@ import pytest
 import submissions as subs
 from nbformat.notebooknode import NotebookNode
 
-from course_utils import autograde, grader_kernel
-from course_utils.nbgrader_plugins import HideTestCode, LimitOutputSize, StderrIsNotFailure
+from course_utils.grader import autograde, cli, collect, process, release
+from course_utils.grader import kernel as grader_kernel
+from course_utils.grader.preprocessors import HideTestCode, LimitOutputSize, StderrIsNotFailure
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ("Copy of a1 (3)", "a1"), ("A1", "a1"), ("a1-1", "a1"), ("a1", "a1"),
 ])
 def test_clean_stem_undoes_what_browsers_and_colab_do(name, stem):
-    assert autograde.clean_stem(name) == stem
+    assert collect.clean_stem(name) == stem
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_collect_from_an_lms_zip(course, tmp_path_factory):
             if path.is_file():
                 zf.write(path, path.relative_to(inbox))
         zf.writestr("../escape.ipynb", "{}")  # a path that tries to leave the folder
-    report = autograde.collect(course, "a1", archive)
+    report = collect.collect(course, "a1", archive)
     submitted = course / "grading" / "submitted"
     assert sorted(p.name for p in submitted.iterdir()) == ["alice", "bob", "carol", "dave",
                                                            "erin"]
@@ -75,16 +76,16 @@ def test_collect_from_an_lms_zip(course, tmp_path_factory):
 def test_collect_explains_bad_sources(course, tmp_path):
     bad = tmp_path / "broken.zip"
     bad.write_bytes(b"not a zip")
-    with pytest.raises(autograde.GradingError, match="not a readable zip"):
-        autograde.collect(course, "a1", bad)
-    with pytest.raises(autograde.GradingError, match="neither a folder nor a .zip"):
-        autograde.collect(course, "a1", tmp_path / "missing")
-    with pytest.raises(autograde.GradingError, match="make release"):
-        autograde.collect(course, "a9", tmp_path)
+    with pytest.raises(process.GradingError, match="not a readable zip"):
+        collect.collect(course, "a1", bad)
+    with pytest.raises(process.GradingError, match="neither a folder nor a .zip"):
+        collect.collect(course, "a1", tmp_path / "missing")
+    with pytest.raises(process.GradingError, match="make release"):
+        collect.collect(course, "a9", tmp_path)
 
 
 def test_released_assignments_are_up_to_date():
-    assert autograde.check_release(ROOT) == []
+    assert release.check_release(ROOT) == []
 
 
 def test_release_check_catches_a_forgotten_regeneration(tmp_path):
@@ -95,8 +96,8 @@ def test_release_check_catches_a_forgotten_regeneration(tmp_path):
     nb = nbformat.read(source, as_version=4)
     nb.cells[0].source += "\n\nOne more instruction."
     nbformat.write(nb, source)
-    assert autograde.check_release(tmp_path) == ["assignments/a1/a1.ipynb"]
-    assert autograde.main(["--root", str(tmp_path), "check-release"]) == 1
+    assert release.check_release(tmp_path) == ["assignments/a1/a1.ipynb"]
+    assert cli.main(["--root", str(tmp_path), "check-release"]) == 1
 
 
 def _grade_cell(outputs, grade=True, count=7):
@@ -141,7 +142,7 @@ def test_feedback_tracebacks_lose_the_test_cells_own_frames():
 
 
 def _in_sandbox(code, tmp_path):
-    script = ("import sys; from course_utils import grader_kernel as g\n"
+    script = ("import sys; from course_utils.grader import kernel as g\n"
               f"g.landlock_restrict(g.readable_roots(), [{str(tmp_path)!r}])\n" + code)
     env = {**os.environ, "HOME": str(tmp_path), "KERAS_HOME": str(tmp_path), "TMPDIR": str(tmp_path),
            "MPLCONFIGDIR": str(tmp_path)}  # as the grader kernel sets them
@@ -165,7 +166,7 @@ def test_sandbox_reads_packages_but_not_the_course(tmp_path):
 
 
 def test_limits_turn_a_memory_blowup_into_an_error():
-    code = ("from course_utils.grader_kernel import apply_limits\napply_limits()\n"
+    code = ("from course_utils.grader.kernel import apply_limits\napply_limits()\n"
             "try:\n    bytearray(64 * 2**30)\nexcept MemoryError:\n    print('MemoryError')\n")
     env = {**os.environ, grader_kernel.MEMORY_ENV: "2048"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -174,20 +175,20 @@ def test_limits_turn_a_memory_blowup_into_an_error():
 
 
 def test_the_grader_kernelspec_is_installed():
-    directory = autograde.install_kernelspec()
+    directory = grader_kernel.install_kernelspec()
     spec = (directory / "kernel.json").read_text()
-    assert "course_utils.grader_kernel" in spec and sys.executable in spec
+    assert "course_utils.grader.kernel" in spec and sys.executable in spec
 
 
 def test_a_stuck_worker_is_replaced_and_the_rest_still_graded(tmp_path, monkeypatch):
     """A worker that hangs on one submission is killed after budget + margin; that
     submission is marked, and a fresh worker grades the others."""
-    from course_utils.nbgrader_plugins import read_status
+    from course_utils.grader.status import read_status
 
     fake = tmp_path / "fake_worker.py"
     fake.write_text(
         "import sys, time\n"
-        "from course_utils.nbgrader_plugins import write_status\n"
+        "from course_utils.grader.preprocessors import write_status\n"
         "root, students = sys.argv[1], sys.argv[2:]\n"
         "for s in students:\n"
         "    write_status(root, 'a1', s, 'grading', started=time.time())\n"
@@ -210,7 +211,7 @@ def test_a_stuck_worker_is_replaced_and_the_rest_still_graded(tmp_path, monkeypa
 
 
 def test_a_worker_that_cannot_start_marks_its_students(tmp_path, monkeypatch):
-    from course_utils.nbgrader_plugins import read_status
+    from course_utils.grader.status import read_status
 
     def start(root, assignment, worker, cell_timeout, budget, log):
         worker.process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])

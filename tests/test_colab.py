@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from course_utils import colab
+from course_utils.maintainer import colab
 
 ROOT = Path(__file__).resolve().parent.parent
 

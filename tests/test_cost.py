@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from course_utils import cost, zoo
-from course_utils.inspect import layer_table
+from course_utils.inspection import layer_table
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 import submissions as subs
 
-from course_utils import autograde
+from course_utils.grader import autograde, collect, export, release
 
 ROOT = Path(__file__).resolve().parent.parent
 CELL_TIMEOUT, BUDGET = 10, 45
@@ -181,7 +181,7 @@ def course(tmp_path_factory):
     shutil.copytree(ROOT / "solutions", root / "solutions")
     shutil.copytree(ROOT / "assignments", root / "assignments")
     shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    autograde.release(root)  # registers the assignment in this course's gradebook
+    release.release(root)  # registers the assignment in this course's gradebook
     inbox = root / "inbox"
     for student, nb in _cases().items():
         (inbox / student).mkdir(parents=True)
@@ -196,15 +196,15 @@ def course(tmp_path_factory):
     (inbox / "invalid_json" / "a1.ipynb").write_text('{"cells": [ this is not json')
     (inbox / "not_a_notebook").mkdir()
     (inbox / "not_a_notebook" / "a1.ipynb").write_text(json.dumps({"hello": "world"}))
-    report = autograde.collect(root, "a1", inbox)
+    report = collect.collect(root, "a1", inbox)
     start = time.monotonic()
     # Two workers side by side: each grades half the class in its own gradebook copy,
     # merged back afterwards; every assertion below is also about that merge.
     results = autograde.autograde(root, "a1", cell_timeout=CELL_TIMEOUT, budget=BUDGET,
                                   jobs=2, verbose=True)
     seconds = time.monotonic() - start
-    autograde.feedback(root, "a1")
-    grades = autograde.export(root)
+    export.feedback(root, "a1")
+    grades = export.export(root)
     with open(grades) as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)
                 if row["assignment"] == "a1"}
@@ -293,7 +293,7 @@ def test_gigantic_outputs_are_cut(course):
 
 
 def _sandboxed():
-    from course_utils.grader_kernel import _nobody_can_run_python, landlock_abi
+    from course_utils.grader.kernel import _nobody_can_run_python, landlock_abi
 
     return bool(landlock_abi()) or (os.geteuid() == 0 and _nobody_can_run_python())
 

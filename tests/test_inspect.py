@@ -5,7 +5,13 @@ import pytest
 from keras import layers
 
 from course_utils import zoo
-from course_utils.inspect import ModelInspectionError, feature_maps, layer_macs, layer_table, trace
+from course_utils.inspection import (
+    ModelInspectionError,
+    feature_maps,
+    layer_macs,
+    layer_table,
+    trace,
+)
 
 
 def _rows(model, **kwargs):

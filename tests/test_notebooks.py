@@ -9,8 +9,8 @@ import nbformat
 import pytest
 
 import course_utils
-from course_utils import colab
-from course_utils.runner import NotebookError, execute_notebook
+from course_utils.maintainer import colab
+from course_utils.maintainer.runner import NotebookError, execute_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = colab.notebook_paths()

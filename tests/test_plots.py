@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course_utils import plots, zoo
-from course_utils.inspect import layer_table
+from course_utils.inspection import layer_table
 
 matplotlib.use("Agg")
 

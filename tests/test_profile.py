@@ -3,56 +3,56 @@ import numpy as np
 import pytest
 
 import course_utils
-from course_utils import profile
+from course_utils import profiles
 
 
 def test_environment_variable_chooses_the_profile(monkeypatch):
-    for name in profile.PROFILES:
-        monkeypatch.setenv(profile.ENV_VAR, name)
-        assert profile.current_profile().name == name
-    monkeypatch.setenv(profile.ENV_VAR, " CPU ")
-    assert profile.current_profile().name == "cpu"
+    for name in profiles.PROFILES:
+        monkeypatch.setenv(profiles.ENV_VAR, name)
+        assert profiles.current_profile().name == name
+    monkeypatch.setenv(profiles.ENV_VAR, " CPU ")
+    assert profiles.current_profile().name == "cpu"
 
 
 @pytest.mark.parametrize("has_gpu, expected", [(True, "gpu"), (False, "cpu")])
 def test_hardware_chooses_when_nothing_is_set(monkeypatch, has_gpu, expected):
-    monkeypatch.delenv(profile.ENV_VAR, raising=False)
-    monkeypatch.setattr(profile, "gpu_available", lambda: has_gpu)
-    assert profile.current_profile().name == expected
+    monkeypatch.delenv(profiles.ENV_VAR, raising=False)
+    monkeypatch.setattr(profiles, "gpu_available", lambda: has_gpu)
+    assert profiles.current_profile().name == expected
 
 
 def test_this_machine_has_no_gpu_so_auto_is_cpu(monkeypatch):
-    monkeypatch.delenv(profile.ENV_VAR, raising=False)
-    assert profile.gpu_available() is False
-    assert profile.current_profile().name == "cpu"
+    monkeypatch.delenv(profiles.ENV_VAR, raising=False)
+    assert profiles.gpu_available() is False
+    assert profiles.current_profile().name == "cpu"
 
 
 def test_unknown_profile_is_a_clear_error(monkeypatch):
-    monkeypatch.setenv(profile.ENV_VAR, "fast")
-    with pytest.raises(profile.ProfileError) as info:
-        profile.current_profile()
+    monkeypatch.setenv(profiles.ENV_VAR, "fast")
+    with pytest.raises(profiles.ProfileError) as info:
+        profiles.current_profile()
     message = str(info.value)
     assert "'fast'" in message and "$COURSE_PROFILE" in message
-    for name in profile.PROFILES:
+    for name in profiles.PROFILES:
         assert name in message
     assert "Hint" in message
 
 
 def test_pick_returns_the_value_for_the_current_profile():
-    for name, p in profile.PROFILES.items():
+    for name, p in profiles.PROFILES.items():
         assert p.pick(smoke=1, cpu=2, gpu=3) == {"smoke": 1, "cpu": 2, "gpu": 3}[name]
 
 
 def test_pick_must_name_every_profile():
-    p = profile.PROFILES["cpu"]
-    with pytest.raises(profile.ProfileError, match="missing: gpu"):
+    p = profiles.PROFILES["cpu"]
+    with pytest.raises(profiles.ProfileError, match="missing: gpu"):
         p.pick(smoke=1, cpu=2)
-    with pytest.raises(profile.ProfileError, match="unknown: laptop"):
+    with pytest.raises(profiles.ProfileError, match="unknown: laptop"):
         p.pick(smoke=1, cpu=2, gpu=3, laptop=4)
 
 
 def test_profiles_scale_up():
-    smoke, cpu, gpu = (profile.PROFILES[n] for n in ("smoke", "cpu", "gpu"))
+    smoke, cpu, gpu = (profiles.PROFILES[n] for n in ("smoke", "cpu", "gpu"))
     assert smoke.n_train and smoke.n_train < 5000 and smoke.epochs == 1
     assert cpu.n_train is None and gpu.n_train is None  # the full dataset
     assert smoke.epochs <= cpu.epochs <= gpu.epochs
@@ -60,8 +60,8 @@ def test_profiles_scale_up():
 
 
 def test_describe_lists_every_profile():
-    table = profile.describe()
-    assert list(table.index) == list(profile.PROFILES)
+    table = profiles.describe()
+    assert list(table.index) == list(profiles.PROFILES)
     assert table.loc["cpu", "n_train"] == "all"
 
 

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import recheck, zoo
+from course_utils import zoo
+from course_utils.grader import recheck
 
 
 def _channel(student_code):

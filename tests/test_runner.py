@@ -1,8 +1,8 @@
 import nbformat
 import pytest
 
-from course_utils import runner
-from course_utils.profile import ProfileError
+from course_utils.maintainer import runner
+from course_utils.profiles import ProfileError
 
 
 def _notebook(tmp_path, *sources):

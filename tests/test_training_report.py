@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from course_utils import profile, zoo
+from course_utils import profiles, zoo
 from course_utils.report import read_results, report
 from course_utils.training import fit_and_evaluate
 
@@ -12,8 +12,8 @@ def test_report_prints_the_profile_and_records_when_asked(tmp_path, monkeypatch,
     line = report("accuracy", 0.9123, "{:.1%}")
     assert line == "accuracy: 91.2%  [profile: smoke]" and not path.exists()
     monkeypatch.setenv("COURSE_RESULTS", str(path))
-    report("accuracy", 0.9, "{:.1%}", profile.PROFILES["cpu"])
-    report("accuracy", 0.95, "{:.1%}", profile.PROFILES["cpu"])
+    report("accuracy", 0.9, "{:.1%}", profiles.PROFILES["cpu"])
+    report("accuracy", 0.95, "{:.1%}", profiles.PROFILES["cpu"])
     records = [json.loads(x) for x in path.read_text().splitlines()]
     assert records[0]["profile"] == "cpu" and records[0]["value"] == 0.9
     assert read_results(path) == {"accuracy": 0.95}

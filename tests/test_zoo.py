@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from course_utils import zoo
-from course_utils.inspect import layer_table
+from course_utils.inspection import layer_table
 
 LENET_PARAMS = {  # (k*k*c_in + 1) * c_out, by hand
     "c1_conv": (5 * 5 * 1 + 1) * 6,

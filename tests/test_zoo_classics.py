@@ -11,7 +11,7 @@ import tensorflow as tf
 from reference_identity import assert_identical
 
 from course_utils import zoo
-from course_utils.inspect import layer_table
+from course_utils.inspection import layer_table
 from course_utils.layers import LocalResponseNormalization
 from course_utils.zoo.googlenet import MODULES
 

@@ -8,7 +8,7 @@ import pytest
 from reference_identity import assert_identical
 
 from course_utils import zoo
-from course_utils.inspect import layer_table
+from course_utils.inspection import layer_table
 from course_utils.zoo.cifar_resnet import cifar_resnet
 from course_utils.zoo.resnet import DEPTHS, basic_block, bottleneck_block, resnet, shortcut
 

@@ -5,6 +5,17 @@ run on any Keras 3 backend; each returns a functional ``keras.Model`` whose laye
 say where a layer sits. Where ``keras.applications`` has the network (VGG16, VGG19,
 InceptionV3, ResNet50/101/152, ResNet50V2) the builder takes the same main arguments and builds the same model, layer
 for layer; the tests prove it.
+
+- :mod:`course_utils.zoo.common`        the input check and the head every builder shares
+- :mod:`course_utils.zoo.lenet`         LeNet-5 (LeCun et al. 1998)
+- :mod:`course_utils.zoo.alexnet`       AlexNet with local response normalisation (2012)
+- :mod:`course_utils.zoo.vgg`           VGG-16 and VGG-19 (Simonyan and Zisserman 2014)
+- :mod:`course_utils.zoo.nin`           Network in Network (Lin et al. 2013)
+- :mod:`course_utils.zoo.googlenet`     GoogLeNet / Inception v1 with auxiliary heads (2014)
+- :mod:`course_utils.zoo.inception_v3`  Inception v3 and its factorised modules (2015)
+- :mod:`course_utils.zoo.resnet`        ResNet-18 to 152, ResNet-50 v2, ResNet-D (2015-2018)
+- :mod:`course_utils.zoo.cifar_resnet`  the CIFAR-10 plain, residual and highway nets of ResNet's section 4.2
+- :mod:`course_utils.zoo.fashion`       28x28 Fashion-MNIST versions of the classic line
 """
 
 from course_utils.zoo.alexnet import alexnet

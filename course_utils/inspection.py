@@ -33,6 +33,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from course_utils.keras_graph import producing_node, tensor_history
+
 COLUMNS = ["layer", "type", "output_shape", "params", "macs", "receptive_field", "jump"]
 
 
@@ -126,13 +128,6 @@ def _require_graph_model(model):
 # --------------------------------------------------------------------------- graph walk
 
 
-def _history(tensor):
-    history = getattr(tensor, "_keras_history", None)
-    if history is None:
-        raise ModelInspectionError(f"Tensor {tensor} carries no Keras graph history.")
-    return history
-
-
 def _ordered_nodes(inputs, outputs):
     """(operation, node) pairs between ``inputs`` and ``outputs``, inputs first."""
     known = {id(t) for t in inputs}
@@ -140,8 +135,10 @@ def _ordered_nodes(inputs, outputs):
     stack = [(t, False) for t in reversed(outputs)]
     while stack:
         tensor, expanded = stack.pop()
-        op, node_index, _ = _history(tensor)
-        node = op._inbound_nodes[node_index]
+        try:
+            op, node = tensor_history(tensor)[0], producing_node(tensor)
+        except ValueError as exc:
+            raise ModelInspectionError(str(exc)) from None
         key = id(node)
         if expanded:
             if key not in seen:

@@ -1,6 +1,6 @@
 """The kernel that runs students' code while a submission is autograded.
 
-    python -m course_utils.grader_kernel -f CONNECTION_FILE [kernel options]
+    python -m course_utils.grader.kernel -f CONNECTION_FILE [kernel options]
 
 It is an ordinary IPython kernel with three differences:
 
@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import json
 import os
 import platform
 import resource
 import shutil
 import sys
 import tempfile
+from pathlib import Path
 
 MEMORY_ENV = "COURSE_GRADER_MEMORY_MB"
 DEFAULT_MEMORY_MB = 6144
@@ -290,6 +292,26 @@ def sandbox(args):
         how = ("UNCONFINED: no Landlock on this system and no way to switch users, so the "
                "submission can read and write what the grading user can")
     return args, how
+
+
+def install_kernelspec() -> Path:
+    """Install this kernel (as ``course-grader``) into the running Python's environment."""
+    from course_utils.grader.paths import KERNEL_NAME
+
+    directory = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+    directory.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "course_utils.grader.kernel", "-f",
+                 "{connection_file}"],
+        "display_name": "Python 3 (course grader)",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }
+    path = directory / "kernel.json"
+    text = json.dumps(spec, indent=1)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return directory
 
 
 def main(argv=None):

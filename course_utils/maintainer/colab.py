@@ -1,8 +1,8 @@
 """The one place that names the course's repository, and what is generated from it:
 "Open in Colab" badges and the set-up cell that opens every notebook.
 
-``python -m course_utils.colab`` rewrites badges and set-up cells in every notebook and
-in the README; ``python -m course_utils.colab --check`` only reports what is out of date.
+``python -m course_utils.maintainer.colab`` rewrites badges and set-up cells in every notebook and
+in the README; ``python -m course_utils.maintainer.colab --check`` only reports what is out of date.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 REPOSITORY = "https://github.com/convnet-classics/convnet-classics"
 BRANCH = "main"
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 SETUP_MARKER = "# Set-up for Google Colab"
@@ -129,7 +129,7 @@ def main(argv=None) -> int:
     for name in stale:
         print(f"{verb}: {name}")
     if args.check and stale:
-        print("Run `python -m course_utils.colab` (or `make sync`) to regenerate them.")
+        print("Run `python -m course_utils.maintainer.colab` (or `make sync`) to regenerate them.")
         return 1
     return 0
 

@@ -1,4 +1,4 @@
-"""The course's additions to nbgrader, switched on in ``nbgrader_config.py``.
+"""The course's preprocessors for nbgrader, switched on in ``nbgrader_config.py``.
 
 - :class:`GraderExecute` runs a submission with a time budget for the whole notebook
   and survives a dead kernel: cells it could not run get an error that says why (0 points
@@ -7,30 +7,22 @@
 - :class:`StderrIsNotFailure` stops text on stderr (warnings, library chatter) from
   zeroing a test cell; only an exception fails a test.
 - :class:`HideTestCode` keeps the code of hidden tests out of feedback tracebacks.
-- :class:`StatusCsvExport` exports grades with a ``status`` column that tells "graded 0"
-  apart from "could not be graded" and "not submitted".
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import json
-import os
 import re
 import time
-from pathlib import Path
 
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
-from nbgrader.plugins import ExportPlugin
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer
 
-STATUS_DIRECTORY = os.path.join("grading", "status")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -38,7 +30,7 @@ def _as_exception(ename, evalue) -> Exception:
     """The student's exception, rebuilt here as the same built-in type where there is one."""
     import builtins
 
-    from course_utils.recheck import SubmissionError
+    from course_utils.grader.recheck import SubmissionError
 
     kind = getattr(builtins, ename or "", None)
     if isinstance(kind, type) and issubclass(kind, Exception) and kind is not SystemExit:
@@ -54,13 +46,13 @@ def _error_output(ename: str, message: str) -> NotebookNode:
 
 class GraderExecute(Execute):
     """nbgrader's Execute with a notebook-wide time budget, dead-kernel handling, and a
-    re-check of every passed test outside the student's kernel (course_utils.recheck)."""
+    re-check of every passed test outside the student's kernel (course_utils.grader.recheck)."""
 
     budget = Integer(
         600, help="Seconds for the whole notebook; cells after it runs out are not run."
     ).tag(config=True)
     recheck = Bool(
-        True, help="Re-run passed test cells in the grading process (see course_utils.recheck)."
+        True, help="Re-run passed test cells in the grading process (see course_utils.grader.recheck)."
     ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
@@ -95,7 +87,7 @@ class GraderExecute(Execute):
 
     def _evaluate(self, code: str, expression: str) -> str:
         """Run ``code`` in the student's kernel and return the str value of ``expression``."""
-        from course_utils.recheck import SubmissionError, literal
+        from course_utils.grader.recheck import SubmissionError, literal
 
         msg_id = self.kc.execute(code, silent=False, store_history=False, allow_stdin=False,
                                  user_expressions={"r": expression})
@@ -127,7 +119,7 @@ class GraderExecute(Execute):
                     for cell in notebook.grade_cells if cell.cell_type == "code"}
 
     def _recheck_tests(self, resources) -> None:
-        from course_utils.recheck import KernelChannel, run_test_cell
+        from course_utils.grader.recheck import KernelChannel, run_test_cell
 
         sources = self._source_tests(resources)
         passed = [cell for cell in self.nb.cells
@@ -252,75 +244,3 @@ class StderrIsNotFailure(NbGraderPreprocessor):
         return cell, resources
 
 
-# ----------------------------------------------------------------------------- status
-
-
-def status_path(root, assignment: str, student: str) -> Path:
-    return Path(root) / STATUS_DIRECTORY / assignment / f"{student}.json"
-
-
-def write_status(root, assignment: str, student: str, status: str, reason: str = "",
-                 **extra) -> None:
-    """Record how grading went for one submission: ``graded`` or ``could not be graded``."""
-    path = status_path(root, assignment, student)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"status": status, "reason": reason, **extra}, indent=1))
-
-
-def read_status(root, assignment: str, student: str) -> dict | None:
-    path = status_path(root, assignment, student)
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-class StatusCsvExport(ExportPlugin):
-    """CSV with one row per student and assignment, and a ``status`` column:
-    ``graded`` (the score is real, 0 included), ``could not be graded`` (score left empty,
-    ``reason`` says why) or ``not submitted``."""
-
-    COLUMNS = ["assignment", "student_id", "status", "score", "max_score", "reason",
-               "timestamp"]
-
-    def export(self, gradebook) -> None:
-        coursedir = getattr(self.parent, "coursedir", None)
-        root = coursedir.root if coursedir is not None else os.getcwd()
-        dest = self.to or os.path.join(root, "grading", "grades.csv")
-        rows = []
-        for assignment in gradebook.assignments:
-            if self.assignment and assignment.name not in self.assignment:
-                continue
-            for student in gradebook.students:
-                if self.student and student.id not in self.student:
-                    continue
-                rows.append(self._row(gradebook, root, assignment, student))
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
-        with open(dest, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=self.COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-        self.log.info("Exported %d rows to %s", len(rows), dest)
-
-    @staticmethod
-    def _row(gradebook, root, assignment, student) -> dict:
-        from nbgrader.api import MissingEntry
-
-        row = {"assignment": assignment.name, "student_id": student.id,
-               "max_score": assignment.max_score, "score": "", "reason": "", "timestamp": ""}
-        status = read_status(root, assignment.name, student.id)
-        try:
-            submission = gradebook.find_submission(assignment.name, student.id)
-        except MissingEntry:
-            submission = None
-        if status is None and submission is None:
-            row["status"] = "not submitted"
-            return row
-        if status is not None and status["status"] != "graded":
-            row.update(status=status["status"], reason=status.get("reason", ""))
-            return row
-        if submission is None:
-            row.update(status="could not be graded",
-                       reason="graded, but missing from the gradebook")
-            return row
-        row.update(status="graded", score=submission.score,
-                   timestamp=submission.timestamp or "",
-                   reason=(status or {}).get("reason", ""))
-        return row

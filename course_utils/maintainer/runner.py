@@ -1,6 +1,6 @@
 """Execute notebooks headless, cell by cell, in a chosen profile.
 
-    python -m course_utils.runner --profile smoke notebooks/*.ipynb --out build/executed
+    python -m course_utils.maintainer.runner --profile smoke notebooks/*.ipynb --out build/executed
 
 A failure names the notebook, the cell and its first lines, and the error, so a broken
 notebook is found without opening it.
@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from course_utils.profile import ENV_VAR as PROFILE_VAR
-from course_utils.profile import current_profile
+from course_utils.profiles import ENV_VAR as PROFILE_VAR
+from course_utils.profiles import current_profile
 
 
 class NotebookError(RuntimeError):
