@@ -38,6 +38,7 @@ class Profile:
     epochs: int
     batch_size: int
     mixed_precision: bool
+    seeds: int = 1  # repeats of a comparison whose difference may be within noise
 
     def pick(self, **values):
         """Return the value given for this profile: ``P.pick(smoke=1, cpu=20, gpu=40)``."""
@@ -64,11 +65,11 @@ PROFILES = {
     ),
     "cpu": Profile(
         "cpu", "a laptop CPU: real but reduced training", n_train=None, n_test=None,
-        epochs=10, batch_size=128, mixed_precision=False,
+        epochs=10, batch_size=128, mixed_precision=False, seeds=3,
     ),
     "gpu": Profile(
         "gpu", "a GPU (Colab): the full run, mixed precision", n_train=None, n_test=None,
-        epochs=30, batch_size=256, mixed_precision=True,
+        epochs=30, batch_size=256, mixed_precision=True, seeds=3,
     ),
 }
 

@@ -35,6 +35,50 @@ def report(name: str, value: float, fmt: str = "{:.4g}", profile=None) -> str:
     return line
 
 
+def report_spread(name: str, values, fmt: str = "{:.4g}", profile=None) -> str:
+    """Print ``name: mean +/- spread (n runs)`` for a result repeated over seeds, and record
+    the mean under ``name`` and the standard deviation under ``name + " spread"``.
+
+    Use it for every comparison whose difference may be small: two settings differ only if
+    their means differ by clearly more than their spreads (:func:`within_noise` says).
+    """
+    import numpy as np
+
+    values = np.asarray(list(values), dtype=float)
+    if values.size == 0:
+        raise ValueError(f"report_spread({name!r}) got no values; pass one value per seed.")
+    mean, spread = float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else 0.0
+    line = report(name, mean, fmt, profile)
+    _record_quietly(f"{name} spread", spread, fmt, profile)
+    extra = f"  +/- {fmt.format(spread)} over {values.size} seeds" if values.size > 1 else \
+        "  (one seed: no spread; the cpu and gpu profiles repeat it)"
+    print(f"  {extra.strip()}")
+    return line + extra
+
+
+def within_noise(a, b) -> bool:
+    """True if the means of two lists of per-seed results differ by less than twice the
+    larger standard deviation (with one seed each, nothing can be told apart: True)."""
+    import numpy as np
+
+    a, b = np.asarray(list(a), dtype=float), np.asarray(list(b), dtype=float)
+    if a.size < 2 or b.size < 2:
+        return True
+    return abs(a.mean() - b.mean()) < 2 * max(a.std(ddof=1), b.std(ddof=1))
+
+
+def _record_quietly(name, value, fmt, profile):
+    from course_utils.profiles import current_profile
+
+    profile = profile or current_profile()
+    _THIS_RUN[name] = (float(value), fmt, profile.name)
+    path = os.environ.get(RESULTS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"name": name, "value": float(value), "profile": profile.name,
+                                "time": time.time()}) + "\n")
+
+
 def read_results(path) -> dict:
     """The results recorded in ``path`` as ``{name: value}`` (the last value wins)."""
     results = {}
