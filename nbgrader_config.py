@@ -26,9 +26,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Grading runs students' code in the course's grader kernel (course_utils/grader_kernel.py:
+# Grading runs students' code in the course's grader kernel (course_utils/grader/kernel.py:
 # resource limits, no TensorFlow chatter in cells, and as root an unprivileged user), with
-# a per-cell timeout and a budget for the whole notebook (course_utils/nbgrader_plugins.py).
+# a per-cell timeout and a budget for the whole notebook (course_utils/grader/preprocessors.py).
 c.Execute.kernel_name = "course-grader"
 c.Execute.timeout = 60
 c.GraderExecute.budget = 600

@@ -59,7 +59,7 @@ else
   say "packages are up to date ($VENV)"
 fi
 
-# The kernel that autograding runs submissions in (course_utils/grader_kernel.py).
+# The kernel that autograding runs submissions in (course_utils/grader/kernel.py).
 "$VENV/bin/python" -m course_utils.grader install-kernel >/dev/null
 
 # 3. Fashion-MNIST ------------------------------------------------------------------------
