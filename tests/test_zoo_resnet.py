@@ -2,6 +2,9 @@
 ResNet-18/34 equal to Table 1 of the paper and to torchvision's parameter counts, ResNet-D
 with its tricks, and the small CIFAR networks of section 4.2."""
 
+import inspect
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -161,8 +164,8 @@ def test_cifar_networks_have_the_papers_sizes(depth, paper):
 
 
 def test_plain_residual_and_highway_differ_only_in_their_shortcuts():
-    plain, residual, highway = (cifar_resnet(20, kind) for kind in ("plain", "residual",
-                                                                     "highway"))
+    plain, residual, highway = (cifar_resnet(20, kind=kind)
+                                  for kind in ("plain", "residual", "highway"))
     assert not any(isinstance(layer, keras.layers.Add) for layer in plain.layers)
     adds = [layer for layer in residual.layers if isinstance(layer, keras.layers.Add)]
     assert len(adds) == 9
@@ -176,11 +179,11 @@ def test_plain_residual_and_highway_differ_only_in_their_shortcuts():
     with pytest.raises(ValueError, match="6n \\+ 2"):
         cifar_resnet(21)
     with pytest.raises(ValueError, match="kind"):
-        cifar_resnet(20, "dense")
+        cifar_resnet(20, kind="dense")
 
 
 def test_a_highway_block_with_a_closed_gate_carries_its_input():
-    model = cifar_resnet(8, "highway", input_shape=(8, 8, 16), widths=(16, 32, 64))
+    model = cifar_resnet(8, kind="highway", input_shape=(8, 8, 16), widths=(16, 32, 64))
     gate = model.get_layer("conv2_block1_gate")
     kernel, _ = gate.get_weights()
     gate.set_weights([np.zeros_like(kernel), np.full(16, -50.0)])  # T = 0
@@ -216,7 +219,7 @@ def test_cifar_networks_train_and_evaluate_on_batches_of_changing_size():
     x = rng.uniform(size=(300, 28, 28, 1)).astype("float32")
     y = rng.integers(0, 10, 300)
     for kind in ("residual", "highway"):
-        model = cifar_resnet(8, kind, (4, 8, 16), input_shape=(None, None, 1))
+        model = cifar_resnet(8, kind=kind, widths=(4, 8, 16), input_shape=(None, None, 1))
         assert not any(isinstance(layer, keras.layers.Conv2D) and layer.kernel_size == (1, 1)
                        and layer.strides != (1, 1) for layer in model.layers)
         for _ in range(2):
@@ -233,7 +236,7 @@ def test_cifar_networks_train_under_the_gpu_profiles_mixed_precision(kind):
 
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        model = cifar_resnet(8, kind, (4, 8, 16), input_shape=(None, None, 1))
+        model = cifar_resnet(8, kind=kind, widths=(4, 8, 16), input_shape=(None, None, 1))
         x = np.random.default_rng(0).uniform(size=(64, 28, 28, 1)).astype("float32")
         y = np.arange(64) % 10
         run = fit_and_evaluate(model, (x, y), (x, y), epochs=1, batch_size=32)
@@ -243,3 +246,17 @@ def test_cifar_networks_train_under_the_gpu_profiles_mixed_precision(kind):
         assert np.all(np.isfinite(losses))
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_cifar_batch_norm_momentum_is_given_to_the_layers_as_they_are_built():
+    """0.9, not Keras's 0.99 (see cifar_resnet's docstring); an argument, not a patch."""
+    for kind in ("plain", "residual", "highway"):
+        model = cifar_resnet(8, kind=kind, widths=(4, 8, 16))
+        momenta = {layer.get_config()["momentum"] for layer in model.layers
+                   if isinstance(layer, keras.layers.BatchNormalization)}
+        assert momenta == {0.9}, kind
+    keras_default = cifar_resnet(8, widths=(4, 8, 16), bn_momentum=0.99)
+    assert {layer.momentum for layer in keras_default.layers
+            if isinstance(layer, keras.layers.BatchNormalization)} == {0.99}
+    source = inspect.getsource(sys.modules["course_utils.zoo.cifar_resnet"])
+    assert ".momentum =" not in source

@@ -3,10 +3,17 @@
 Every builder uses only ``keras`` and ``keras.ops`` (no ``tf.*``), so the architectures
 run on any Keras 3 backend; each returns a functional ``keras.Model`` whose layer names
 say where a layer sits. Where ``keras.applications`` has the network (VGG16, VGG19,
-InceptionV3, ResNet50/101/152, ResNet50V2) the builder takes the same main arguments and builds the same model, layer
-for layer; the tests prove it.
+InceptionV3, ResNet50/101/152, ResNet50V2) the builder takes the same main arguments and
+builds the same model, layer for layer; the tests prove it.
 
-- :mod:`course_utils.zoo.common`        the input check and the head every builder shares
+Every builder keeps one contract (see :mod:`course_utils.zoo.common`): options by keyword
+only (``zoo.vgg16(include_top=False, input_shape=(64, 64, 3))``; only the argument that
+picks the network may come first, as in ``zoo.resnet_d(50)``), ``keras.applications``'
+names and meanings for ``include_top``, ``input_shape``, ``pooling``, ``classes`` and
+``classifier_activation``, and a clear error naming the argument for a value that cannot
+work.
+
+- :mod:`course_utils.zoo.common`        the argument checks and the head every builder shares
 - :mod:`course_utils.zoo.lenet`         LeNet-5 (LeCun et al. 1998)
 - :mod:`course_utils.zoo.alexnet`       AlexNet with local response normalisation (2012)
 - :mod:`course_utils.zoo.vgg`           VGG-16 and VGG-19 (Simonyan and Zisserman 2014)
@@ -19,6 +26,7 @@ for layer; the tests prove it.
 """
 
 from course_utils.zoo.alexnet import alexnet
+from course_utils.zoo.cifar_resnet import cifar_resnet
 from course_utils.zoo.fashion import fashion_mnist_version
 from course_utils.zoo.googlenet import googlenet
 from course_utils.zoo.inception_v3 import inception_v3
@@ -35,6 +43,6 @@ from course_utils.zoo.resnet import (
 )
 from course_utils.zoo.vgg import vgg16, vgg19
 
-__all__ = ["alexnet", "fashion_mnist_version", "googlenet", "inception_v3", "lenet5", "nin",
-           "resnet18", "resnet34", "resnet50", "resnet50_v2", "resnet101", "resnet152",
-           "resnet_d", "vgg16", "vgg19"]
+__all__ = ["alexnet", "cifar_resnet", "fashion_mnist_version", "googlenet", "inception_v3",
+           "lenet5", "nin", "resnet18", "resnet34", "resnet50", "resnet50_v2", "resnet101",
+           "resnet152", "resnet_d", "vgg16", "vgg19"]

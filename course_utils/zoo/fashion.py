@@ -27,26 +27,40 @@ from course_utils.zoo.vgg import vgg16
 
 INPUT_SHAPE = (32, 32, 1)
 CLASSES = 10
-# name -> (builder, input size it runs at, width multiplier, other builder arguments)
+# name -> (builder, input size it runs at, width multiplier alpha, other builder arguments)
 VERSIONS = {
-    "LeNet-5": (lambda **kw: lenet5("modern", **kw), 32, None, {}),
+    "LeNet-5": (lambda **options: lenet5("modern", **options), 32, None, {}),
     "AlexNet": (alexnet, 67, 0.25, {}),
     "VGG-16": (vgg16, 32, 0.25, {}),
     "NiN": (nin, 67, 0.25, {"class_map_relu": False}),
     "GoogLeNet": (googlenet, 32, 0.25, {}),
 }
+FIXED = {"input_shape": INPUT_SHAPE, "classes": CLASSES}
 
 
-def fashion_mnist_version(network: str, **kwargs) -> keras.Model:
-    """The Fashion-MNIST version of ``network`` (a key of ``VERSIONS``); extra keyword
-    arguments go to the builder (``activation="tanh"``, ``aux_classifiers=True``, ...)."""
+def fashion_mnist_version(network: str, **options) -> keras.Model:
+    """The Fashion-MNIST version of ``network``: 32x32x1 images in, 10 classes out.
+
+    Args:
+        network: a key of ``VERSIONS``: ``"LeNet-5"``, ``"AlexNet"``, ``"VGG-16"``,
+            ``"NiN"`` or ``"GoogLeNet"``.
+        **options: keyword arguments for the builder (``classifier_activation=None``,
+            ``activation="tanh"``, ``aux_classifiers=True``, ``alpha=0.5``, ...); the
+            input shape and the classes are fixed.
+    """
     if network not in VERSIONS:
         raise ValueError(f"Unknown network {network!r}. Choose one of: {', '.join(VERSIONS)}.")
-    builder, size, width, defaults = VERSIONS[network]
-    kwargs = {**defaults, **kwargs}
-    if width is not None:
-        kwargs.setdefault("width", width)
-    net = builder(input_shape=(size, size, INPUT_SHAPE[-1]), classes=CLASSES, **kwargs)
+    for option, value in FIXED.items():
+        if option in options:
+            raise ValueError(
+                f"fashion_mnist_version fixes {option}={value}; got {option}="
+                f"{options[option]!r}. Hint: call the builder itself (zoo.vgg16, ...) for "
+                f"other inputs or classes.")
+    builder, size, alpha, defaults = VERSIONS[network]
+    options = {**defaults, **options}
+    if alpha is not None:
+        options.setdefault("alpha", alpha)
+    net = builder(input_shape=(size, size, INPUT_SHAPE[-1]), classes=CLASSES, **options)
     inputs = keras.Input(INPUT_SHAPE, name="image")
     x = layers.Resizing(size, size, name="resize")(inputs) if size != INPUT_SHAPE[0] else inputs
     outputs = net(x)

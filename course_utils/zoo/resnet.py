@@ -17,6 +17,10 @@ ResNet-50/101/152 and ResNet-50 v2 are ``keras.applications.ResNet50``/``101``/`
 ``ResNet50V2`` layer for layer (names, shapes, parameters, outputs). Keras's convolutions
 have biases (before a batch norm, which cancels them); ``use_bias=False`` gives the
 bias-free convention of the paper and torchvision.
+
+The block functions take the input, what defines the block (filters, ``strides``, the kind
+of shortcut) and the name of where it sits by position, as ``keras.applications``' own
+blocks do; their other options by keyword.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from course_utils.zoo.common import check_pooling, resolve_input_shape
+from course_utils.zoo.common import check_head_options, check_input_shape, head
 
 BN_EPSILON = 1.001e-5  # what keras.applications uses
+BN_MOMENTUM = 0.99  # Keras's default
 STAGE_FILTERS = (64, 128, 256, 512)
 # Table 1: depth -> (block, blocks per stage conv2..conv5)
 DEPTHS = {
@@ -40,50 +45,117 @@ SHORTCUTS = ("auto", "identity", "projection", "subsample", "avgpool")
 BOTTLENECK_EXPANSION = 4
 
 
-def batch_norm(x, name, zero_gamma=False):
-    return layers.BatchNormalization(epsilon=BN_EPSILON, name=name,
+def batch_norm(x, name: str, *, zero_gamma=False, bn_momentum=BN_MOMENTUM):
+    """Batch normalisation with Keras's epsilon.
+
+    Args:
+        x: the input tensor.
+        name: the layer's name.
+        zero_gamma: start the scale gamma at 0 (Bag of Tricks, section 5.1).
+        bn_momentum: the momentum of the moving mean and variance.
+    """
+    return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=bn_momentum, name=name,
                                      gamma_initializer="zeros" if zero_gamma else "ones")(x)
 
 
-def conv(x, filters, kernel, name, stride=1, use_bias=True):
-    """A convolution that keeps ``ceil(size / stride)``; strided 3x3 convolutions pad one
-    pixel on every side first (``{name}_pad``), as the paper's implementations do."""
-    if stride > 1 and kernel > 1:
-        x = layers.ZeroPadding2D(kernel // 2, name=name.replace("_conv", "_pad"))(x)
-        return layers.Conv2D(filters, kernel, strides=stride, use_bias=use_bias, name=name)(x)
-    return layers.Conv2D(filters, kernel, strides=stride, padding="same" if kernel > 1 else "valid",
-                         use_bias=use_bias, name=name)(x)
+def padded_conv(x, filters: int, kernel_size: int, name: str, *, strides=1, use_bias=True):
+    """A convolution that keeps ``ceil(size / strides)``; a strided k x k convolution pads
+    ``k // 2`` pixels on every side first (``{name}`` with ``_conv`` made ``_pad``), as the
+    paper's implementations do, where ``"same"`` padding would pad one side only.
+
+    Args:
+        x: the input tensor.
+        filters: number of filters.
+        kernel_size: kernel size (one number: the kernels are square).
+        name: the convolution's name, ending in ``_conv``.
+        strides: strides.
+        use_bias: give the convolution a bias (Keras does; the paper does not).
+    """
+    if strides > 1 and kernel_size > 1:
+        x = layers.ZeroPadding2D(kernel_size // 2, name=name.replace("_conv", "_pad"))(x)
+        return layers.Conv2D(filters, kernel_size, strides=strides, use_bias=use_bias,
+                             name=name)(x)
+    return layers.Conv2D(filters, kernel_size, strides=strides,
+                         padding="same" if kernel_size > 1 else "valid", use_bias=use_bias,
+                         name=name)(x)
 
 
-def conv_bn(x, filters, kernel, prefix, stride=1, use_bias=True, relu=True, zero_gamma=False):
-    """Convolution, batch norm and (with ``relu``) ReLU: ``{prefix}_conv``, ``{prefix}_bn``,
-    ``{prefix}_relu``."""
-    x = conv(x, filters, kernel, f"{prefix}_conv", stride, use_bias)
-    x = batch_norm(x, f"{prefix}_bn", zero_gamma)
-    return layers.Activation("relu", name=f"{prefix}_relu")(x) if relu else x
+def conv_bn(x, filters: int, kernel_size: int, prefix: str, *, strides=1, use_bias=True,
+            zero_gamma=False, bn_momentum=BN_MOMENTUM):
+    """Convolution and batch norm, no activation: ``{prefix}_conv``, ``{prefix}_bn``.
+
+    Args:
+        x: the input tensor.
+        filters: number of filters.
+        kernel_size: kernel size.
+        prefix: where it sits, e.g. ``"conv3_block1_3"``.
+        strides: the convolution's strides.
+        use_bias: give the convolution a bias.
+        zero_gamma: start the batch norm's gamma at 0 (the last one of a residual branch).
+        bn_momentum: the batch norm's momentum.
+    """
+    x = padded_conv(x, filters, kernel_size, f"{prefix}_conv", strides=strides,
+                    use_bias=use_bias)
+    return batch_norm(x, f"{prefix}_bn", zero_gamma=zero_gamma, bn_momentum=bn_momentum)
 
 
-def add_and_relu(skip, x, name):
-    """The end of a residual block: ``{name}_add``, then ReLU as ``{name}_out``."""
+def conv_bn_relu(x, filters: int, kernel_size: int, prefix: str, *, strides=1, use_bias=True,
+                 bn_momentum=BN_MOMENTUM):
+    """Convolution, batch norm and ReLU: ``{prefix}_conv``, ``{prefix}_bn``, ``{prefix}_relu``.
+
+    Args:
+        x: the input tensor.
+        filters: number of filters.
+        kernel_size: kernel size.
+        prefix: where it sits, e.g. ``"conv3_block1_1"``.
+        strides: the convolution's strides.
+        use_bias: give the convolution a bias.
+        bn_momentum: the batch norm's momentum.
+    """
+    x = conv_bn(x, filters, kernel_size, prefix, strides=strides, use_bias=use_bias,
+                bn_momentum=bn_momentum)
+    return layers.Activation("relu", name=f"{prefix}_relu")(x)
+
+
+def add_and_relu(skip, x, name: str):
+    """The end of a residual block: ``{name}_add``, then ReLU as ``{name}_out``.
+
+    Args:
+        skip: the shortcut's output.
+        x: the residual branch's output.
+        name: the block's name.
+    """
     x = layers.Add(name=f"{name}_add")([skip, x])
     return layers.Activation("relu", name=f"{name}_out")(x)
 
 
-def shortcut(x, channels: int, stride: int, kind: str, name: str, use_bias: bool = True):
-    """The skip path of a block that outputs ``channels`` at ``stride``.
+def shortcut(x, channels: int, strides: int, kind: str, name: str, *, use_bias=True,
+             bn_momentum=BN_MOMENTUM):
+    """The skip path of a block that outputs ``channels`` at ``strides``.
 
     ``"identity"``: x itself (only when the shapes already agree); ``"projection"``: a
-    strided 1x1 convolution and batch norm (``{name}_0_conv``, ``{name}_0_bn``);
-    ``"subsample"``: the same projection in two steps, every ``stride``-th pixel
-    (``{name}_0_subsample``, a 1x1 max pooling) then a 1x1 convolution at stride 1: the same
-    numbers, and it dodges a TensorFlow 2.21 bug (its oneDNN CPU kernels corrupt memory when
-    a strided 1x1 convolution sees batches of different sizes, e.g. a last short batch);
-    ``"avgpool"`` (ResNet-D): 2x2 average pooling to downsample (``{name}_0_pool``), then
-    a 1x1 convolution and batch norm; ``"auto"``: identity when it fits, else projection.
+    strided 1x1 convolution and batch norm (``{name}_0_conv``, ``{name}_0_bn``; the paper's
+    option B, section 3.3); ``"subsample"``: the same projection in two steps, every
+    ``strides``-th pixel (``{name}_0_subsample``, a 1x1 max pooling) then a 1x1 convolution
+    at stride 1: the same numbers, and it dodges a TensorFlow 2.21 bug (its oneDNN CPU
+    kernels corrupt memory when a strided 1x1 convolution sees batches of different sizes,
+    e.g. a last short batch); ``"avgpool"`` (ResNet-D): 2x2 average pooling to downsample
+    (``{name}_0_pool``), then a 1x1 convolution and batch norm; ``"auto"``: identity when
+    it fits, else projection.
+
+    Args:
+        x: the block's input.
+        channels: the block's output channels.
+        strides: the block's strides.
+        kind: one of ``SHORTCUTS``.
+        name: the block's name.
+        use_bias: give the projection's convolution a bias.
+        bn_momentum: the projection's batch norm momentum.
     """
     if kind not in SHORTCUTS:
-        raise ValueError(f"{name}: shortcut must be one of {SHORTCUTS}; got {kind!r}.")
-    fits = stride == 1 and x.shape[-1] == channels
+        raise ValueError(f"{name}: shortcut must be one of {SHORTCUTS}; got {kind!r}. Hint: "
+                         f"'auto' takes the identity where the shapes agree.")
+    fits = strides == 1 and x.shape[-1] == channels
     if kind == "auto":
         kind = "identity" if fits else "projection"
     if kind == "identity":
@@ -91,178 +163,302 @@ def shortcut(x, channels: int, stride: int, kind: str, name: str, use_bias: bool
             raise ValueError(
                 f"{name}: an identity shortcut adds the block's input to its output, so they "
                 f"must have the same shape; the input has {x.shape[-1]} channels and the "
-                f"block outputs {channels} channels at stride {stride}. Hint: use "
+                f"block outputs {channels} channels at strides {strides}. Hint: use "
                 f"shortcut='projection' (a 1x1 convolution) or 'avgpool' for this block.")
         return x
-    if kind == "avgpool" and stride > 1:
-        x = layers.AveragePooling2D(stride, strides=stride, padding="same",
+    if kind == "avgpool" and strides > 1:
+        x = layers.AveragePooling2D(strides, strides=strides, padding="same",
                                     name=f"{name}_0_pool")(x)
-        stride = 1
-    if kind == "subsample" and stride > 1:
-        x = layers.MaxPooling2D(1, strides=stride, name=f"{name}_0_subsample")(x)
-        stride = 1
-    x = layers.Conv2D(channels, 1, strides=stride, use_bias=use_bias, name=f"{name}_0_conv")(x)
-    return batch_norm(x, f"{name}_0_bn")
+        strides = 1
+    if kind == "subsample" and strides > 1:
+        x = layers.MaxPooling2D(1, strides=strides, name=f"{name}_0_subsample")(x)
+        strides = 1
+    x = layers.Conv2D(channels, 1, strides=strides, use_bias=use_bias,
+                      name=f"{name}_0_conv")(x)
+    return batch_norm(x, f"{name}_0_bn", bn_momentum=bn_momentum)
 
 
-def basic_block(x, filters: int, stride: int = 1, shortcut_kind: str = "auto", name="block",
-                use_bias=True, zero_gamma=False):
-    """Two 3x3 convolutions with batch norm; the input is added before the last ReLU."""
-    skip = shortcut(x, filters, stride, shortcut_kind, name, use_bias)
-    x = conv_bn(x, filters, 3, f"{name}_1", stride, use_bias)
-    x = conv_bn(x, filters, 3, f"{name}_2", 1, use_bias, relu=False, zero_gamma=zero_gamma)
+def basic_block(x, filters: int, strides: int = 1, shortcut_kind: str = "auto",
+                name: str = "block", *, use_bias=True, zero_gamma=False,
+                bn_momentum=BN_MOMENTUM):
+    """Two 3x3 convolutions with batch norm; the input is added before the last ReLU
+    (Figure 5, left; ResNet-18/34).
+
+    Args:
+        x: the input tensor.
+        filters: both convolutions' filters (the block's output channels).
+        strides: the first convolution's strides.
+        shortcut_kind: the shortcut (see :func:`shortcut`).
+        name: where the block sits, e.g. ``"conv3_block1"``.
+        use_bias: give the convolutions a bias.
+        zero_gamma: start the last batch norm's gamma at 0.
+        bn_momentum: the batch norms' momentum.
+    """
+    bn = {"use_bias": use_bias, "bn_momentum": bn_momentum}
+    skip = shortcut(x, filters, strides, shortcut_kind, name, **bn)
+    x = conv_bn_relu(x, filters, 3, f"{name}_1", strides=strides, **bn)
+    x = conv_bn(x, filters, 3, f"{name}_2", zero_gamma=zero_gamma, **bn)
     return add_and_relu(skip, x, name)
 
 
-def bottleneck_block(x, filters: int, stride: int = 1, shortcut_kind: str = "auto",
-                     name="block", use_bias=True, zero_gamma=False, stride_on="1x1"):
+def bottleneck_block(x, filters: int, strides: int = 1, shortcut_kind: str = "auto",
+                     name: str = "block", *, use_bias=True, zero_gamma=False,
+                     stride_on="1x1", bn_momentum=BN_MOMENTUM):
     """1x1 (``filters``) -> 3x3 (``filters``) -> 1x1 (``4 * filters``), batch norm after
-    each. ``stride_on="1x1"`` downsamples in the first 1x1 convolution, as the paper and
-    Keras do; ``"3x3"`` in the 3x3 one (ResNet-B: the 1x1 no longer skips 3 of 4 pixels)."""
+    each (Figure 5, right; ResNet-50/101/152).
+
+    Args:
+        x: the input tensor.
+        filters: the bottleneck's filters; the block outputs four times as many.
+        strides: the block's strides.
+        shortcut_kind: the shortcut (see :func:`shortcut`).
+        name: where the block sits, e.g. ``"conv3_block1"``.
+        use_bias: give the convolutions a bias.
+        zero_gamma: start the last batch norm's gamma at 0.
+        stride_on: ``"1x1"`` downsamples in the first 1x1 convolution, as the paper and
+            Keras do; ``"3x3"`` in the 3x3 one (ResNet-B: the 1x1 no longer skips 3 of 4
+            pixels).
+        bn_momentum: the batch norms' momentum.
+    """
     if stride_on not in ("1x1", "3x3"):
-        raise ValueError(f"{name}: stride_on must be '1x1' or '3x3'; got {stride_on!r}.")
+        raise ValueError(f"{name}: stride_on must be '1x1' or '3x3'; got {stride_on!r}. "
+                         f"Hint: '3x3' is ResNet-B.")
     channels = BOTTLENECK_EXPANSION * filters
-    skip = shortcut(x, channels, stride, shortcut_kind, name, use_bias)
-    first, second = (stride, 1) if stride_on == "1x1" else (1, stride)
-    x = conv_bn(x, filters, 1, f"{name}_1", first, use_bias)
-    x = conv_bn(x, filters, 3, f"{name}_2", second, use_bias)
-    x = conv_bn(x, channels, 1, f"{name}_3", 1, use_bias, relu=False, zero_gamma=zero_gamma)
+    bn = {"use_bias": use_bias, "bn_momentum": bn_momentum}
+    skip = shortcut(x, channels, strides, shortcut_kind, name, **bn)
+    first, second = (strides, 1) if stride_on == "1x1" else (1, strides)
+    x = conv_bn_relu(x, filters, 1, f"{name}_1", strides=first, **bn)
+    x = conv_bn_relu(x, filters, 3, f"{name}_2", strides=second, **bn)
+    x = conv_bn(x, channels, 1, f"{name}_3", zero_gamma=zero_gamma, **bn)
     return add_and_relu(skip, x, name)
 
 
-def preact_block(x, filters: int, stride: int = 1, conv_shortcut: bool = False, name="block"):
-    """The pre-activation bottleneck of ResNet v2, as ``keras.applications.ResNet50V2``
-    builds it: batch norm and ReLU first, the stride on the 3x3 convolution, and the
-    addition left as it is. A block without a convolution on its shortcut that downsamples
-    takes every other pixel of its input (a 1x1 max pooling with stride 2)."""
+def preact_block(x, filters: int, strides: int = 1, name: str = "block", *,
+                 conv_shortcut: bool = False):
+    """The pre-activation bottleneck of ResNet v2 (Identity Mappings, Figure 1b), as
+    ``keras.applications.ResNet50V2`` builds it: batch norm and ReLU first, the stride on
+    the 3x3 convolution, and the addition left as it is. A block without a convolution on
+    its shortcut that downsamples takes every other pixel of its input (a 1x1 max pooling
+    with stride 2).
+
+    Args:
+        x: the input tensor.
+        filters: the bottleneck's filters; the block outputs four times as many.
+        strides: the 3x3 convolution's strides.
+        name: where the block sits, e.g. ``"conv3_block1"``.
+        conv_shortcut: a 1x1 convolution on the shortcut (the first block of a stage).
+    """
     preact = batch_norm(x, f"{name}_preact_bn")
     preact = layers.Activation("relu", name=f"{name}_preact_relu")(preact)
     channels = BOTTLENECK_EXPANSION * filters
     if conv_shortcut:
-        skip = layers.Conv2D(channels, 1, strides=stride, name=f"{name}_0_conv")(preact)
+        skip = layers.Conv2D(channels, 1, strides=strides, name=f"{name}_0_conv")(preact)
     else:
-        skip = layers.MaxPooling2D(1, strides=stride)(x) if stride > 1 else x
+        skip = layers.MaxPooling2D(1, strides=strides)(x) if strides > 1 else x
     x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(preact)
     x = batch_norm(x, f"{name}_1_bn")
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.ZeroPadding2D(1, name=f"{name}_2_pad")(x)
-    x = layers.Conv2D(filters, 3, strides=stride, use_bias=False, name=f"{name}_2_conv")(x)
+    x = layers.Conv2D(filters, 3, strides=strides, use_bias=False, name=f"{name}_2_conv")(x)
     x = batch_norm(x, f"{name}_2_bn")
     x = layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = layers.Conv2D(channels, 1, name=f"{name}_3_conv")(x)
     return layers.Add(name=f"{name}_out")([skip, x])
 
 
-def stack(x, block: str, filters: int, blocks: int, stride: int, name: str,
-          projection="projection", **block_kwargs):
-    """One stage: ``blocks`` blocks named ``{name}_block1`` ...; the first one changes the
-    resolution (``stride``) and the channels, through a ``projection`` shortcut
-    (``"projection"`` or ``"avgpool"``) where the shapes differ."""
+def stack(x, block: str, filters: int, blocks: int, strides: int, name: str, *,
+          shortcut_kind="projection", **block_options):
+    """One stage (a row of Table 1): ``blocks`` blocks named ``{name}_block1`` ...; the
+    first one changes the resolution (``strides``) and the channels, through a
+    ``shortcut_kind`` shortcut where the shapes differ.
+
+    Args:
+        x: the input tensor.
+        block: ``"basic"`` or ``"bottleneck"``.
+        filters: the blocks' filters.
+        blocks: how many blocks.
+        strides: the first block's strides.
+        name: the stage's name, e.g. ``"conv3"``.
+        shortcut_kind: the first block's shortcut where the shapes differ:
+            ``"projection"``, ``"subsample"`` or ``"avgpool"`` (ResNet-D).
+        **block_options: passed on to every block (``use_bias``, ``zero_gamma``, ...).
+    """
     make = {"basic": basic_block, "bottleneck": bottleneck_block}[block]
+    channels = filters * (BOTTLENECK_EXPANSION if block == "bottleneck" else 1)
     for i in range(1, blocks + 1):
-        kind = projection if i == 1 else "identity"
-        channels = filters * (BOTTLENECK_EXPANSION if block == "bottleneck" else 1)
-        if i == 1 and stride == 1 and x.shape[-1] == channels:
-            kind = "identity"
-        x = make(x, filters, stride if i == 1 else 1, kind, f"{name}_block{i}", **block_kwargs)
+        first = i == 1 and not (strides == 1 and x.shape[-1] == channels)
+        x = make(x, filters, strides if i == 1 else 1, shortcut_kind if first else "identity",
+                 f"{name}_block{i}", **block_options)
     return x
 
 
-def preact_stack(x, filters: int, blocks: int, stride: int, name: str):
+def preact_stack(x, filters: int, blocks: int, strides: int, name: str):
     """A ResNet v2 stage: a convolution on the first block's shortcut, the downsampling
-    in the *last* block (as Keras's ResNetV2 stages do)."""
+    in the *last* block (as Keras's ResNetV2 stages do).
+
+    Args:
+        x: the input tensor.
+        filters: the blocks' filters.
+        blocks: how many blocks.
+        strides: the last block's strides.
+        name: the stage's name, e.g. ``"conv3"``.
+    """
     x = preact_block(x, filters, conv_shortcut=True, name=f"{name}_block1")
     for i in range(2, blocks):
         x = preact_block(x, filters, name=f"{name}_block{i}")
-    return preact_block(x, filters, stride=stride, name=f"{name}_block{blocks}")
+    return preact_block(x, filters, strides=strides, name=f"{name}_block{blocks}")
 
 
-def stem(x, use_bias=True, deep=False, batch_norm_after=True):
-    """7x7 stride-2 convolution (``conv1``) and 3x3 stride-2 max pooling (``pool1``); with
-    ``deep`` three 3x3 convolutions (32, 32, 64 filters; the first with stride 2) instead."""
+def stem(x, *, use_bias=True, deep=False, preact=False):
+    """``conv1`` and ``pool1`` (Table 1): a 7x7 stride-2 convolution and 3x3 stride-2 max
+    pooling, 224x224 -> 56x56.
+
+    Args:
+        x: the input images.
+        use_bias: give the convolutions a bias.
+        deep: three 3x3 convolutions (32, 32, 64 filters; the first with stride 2) instead
+            of the 7x7 one (ResNet-C).
+        preact: the stem of a pre-activation network (ResNet v2): no batch norm and ReLU
+            after the 7x7 convolution, the first block applies them.
+    """
     if deep:
-        for i, (filters, stride) in enumerate(((32, 2), (32, 1), (64, 1)), start=1):
-            x = conv_bn(x, filters, 3, f"conv1_{i}", stride, use_bias)
+        for i, (filters, strides) in enumerate(((32, 2), (32, 1), (64, 1)), start=1):
+            x = conv_bn_relu(x, filters, 3, f"conv1_{i}", strides=strides, use_bias=use_bias)
     else:
         x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
         x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
-        if batch_norm_after:
+        if not preact:
             x = batch_norm(x, "conv1_bn")
             x = layers.Activation("relu", name="conv1_relu")(x)
     x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
     return layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
 
 
-def head(x, include_top, pooling, classes, classifier_activation):
-    """Keras's ResNet ending: global average pooling and the classifier, or the features."""
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    if pooling == "avg":
-        return layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if pooling == "max":
-        return layers.GlobalMaxPooling2D(name="max_pool")(x)
-    return x
+def resnet(depth: int, *, include_top=True, input_shape=None, pooling=None, classes=1000,
+           classifier_activation="softmax", use_bias=True, deep_stem=False,
+           shortcut_kind="projection", stride_on="1x1", zero_gamma=False, name=None):
+    """ResNet of ``depth`` 18, 34, 50, 101 or 152 (Table 1), with the bag of tricks as
+    options.
 
-
-def resnet(depth: int, include_top=True, input_shape=None, pooling=None, classes=1000,
-           classifier_activation="softmax", name=None, use_bias=True, deep_stem=False,
-           projection="projection", stride_on="1x1", zero_gamma=False):
-    """ResNet of ``depth`` 18, 34, 50, 101 or 152 (Table 1). The first five arguments mean
-    what they mean in ``keras.applications``; the rest switch on the bag of tricks."""
+    Args:
+        depth: 18, 34, 50, 101 or 152 weighted layers.
+        include_top: end with global average pooling and the classifier; ``False`` ends
+            with conv5's maps.
+        input_shape: ``(height, width, channels)``; default 224x224x3, at least 32x32.
+        pooling: with ``include_top=False``: ``None`` (the maps), ``"avg"`` or ``"max"``.
+        classes: number of output classes.
+        classifier_activation: activation of the output layer (``None`` for logits).
+        use_bias: give the convolutions a bias (Keras does; the paper does not).
+        deep_stem: three 3x3 convolutions in the stem (ResNet-C).
+        shortcut_kind: the shortcut of the blocks that downsample: ``"projection"``,
+            ``"subsample"`` or ``"avgpool"`` (ResNet-D).
+        stride_on: ``"1x1"`` or ``"3x3"`` (ResNet-B) for the bottleneck blocks.
+        zero_gamma: start every block's last batch norm gamma at 0 (Bag of Tricks, 5.1).
+        name: model name; defaults to ``resnet<depth>``.
+    """
     if depth not in DEPTHS:
-        raise ValueError(f"ResNet depth must be one of {sorted(DEPTHS)}; got {depth}.")
-    check_pooling(pooling)
+        raise ValueError(f"ResNet depth must be one of {sorted(DEPTHS)}; got {depth!r}. "
+                         f"Hint: Table 1's columns; cifar_resnet builds the 6n + 2 CIFAR nets.")
+    network = f"ResNet-{depth}"
+    check_head_options(include_top=include_top, pooling=pooling, classes=classes,
+                       classifier_activation=classifier_activation, network=network)
+    shape = check_input_shape(input_shape, default_size=224, min_size=32,
+                              include_top=include_top, network=network)
     block, blocks = DEPTHS[depth]
-    shape = resolve_input_shape(input_shape, 224, 32, include_top, f"ResNet-{depth}")
-    inputs = keras.Input(shape=shape)
-    x = stem(inputs, use_bias, deep_stem)
-    extra = {"use_bias": use_bias, "zero_gamma": zero_gamma}
+    options = {"use_bias": use_bias, "zero_gamma": zero_gamma}
     if block == "bottleneck":
-        extra["stride_on"] = stride_on
+        options["stride_on"] = stride_on
+    inputs = keras.Input(shape=shape)
+    x = stem(inputs, use_bias=use_bias, deep=deep_stem)
     for stage, (filters, n) in enumerate(zip(STAGE_FILTERS, blocks), start=2):
-        x = stack(x, block, filters, n, 1 if stage == 2 else 2, f"conv{stage}", projection,
-                  **extra)
-    x = head(x, include_top, pooling, classes, classifier_activation)
+        x = stack(x, block, filters, n, 1 if stage == 2 else 2, f"conv{stage}",
+                  shortcut_kind=shortcut_kind, **options)
+    x = head(x, include_top=include_top, pooling=pooling, classes=classes,
+             classifier_activation=classifier_activation)
     return keras.Model(inputs, x, name=name or f"resnet{depth}")
 
 
-def _named(depth):
-    def build(include_top=True, input_shape=None, pooling=None, classes=1000,
-              classifier_activation="softmax", name=f"resnet{depth}", use_bias=True):
-        return resnet(depth, include_top, input_shape, pooling, classes, classifier_activation,
-                      name, use_bias)
+def _named(depth: int):
+    """``resnet{depth}``: :func:`resnet` with the paper's layout and Keras's options."""
+    def build(*, include_top=True, input_shape=None, pooling=None, classes=1000,
+              classifier_activation="softmax", use_bias=True, name=f"resnet{depth}"):
+        return resnet(depth, include_top=include_top, input_shape=input_shape,
+                      pooling=pooling, classes=classes,
+                      classifier_activation=classifier_activation, use_bias=use_bias,
+                      name=name)
 
     kind, blocks = DEPTHS[depth]
+    same = (f"; ``keras.applications.ResNet{depth}`` layer for layer" if kind == "bottleneck"
+            else "")
     build.__name__ = build.__qualname__ = f"resnet{depth}"
-    build.__doc__ = (f"ResNet-{depth}: {kind} blocks, {blocks} per stage (Table 1). "
-                     "``use_bias=False``: bias-free convolutions, as in the paper.")
+    build.__module__ = __name__
+    build.__doc__ = f"""ResNet-{depth}: {kind} blocks, {blocks} per stage (Table 1){same}.
+
+    Args:
+        include_top: end with global average pooling and the classifier; ``False`` ends
+            with conv5's maps.
+        input_shape: ``(height, width, channels)``; default 224x224x3, at least 32x32.
+        pooling: with ``include_top=False``: ``None`` (the maps), ``"avg"`` or ``"max"``.
+        classes: number of output classes.
+        classifier_activation: activation of the output layer (``None`` for logits).
+        use_bias: give the convolutions a bias, as Keras does; ``False``: bias-free
+            convolutions, as in the paper.
+        name: model name.
+    """
     return build
 
 
 resnet18, resnet34, resnet50, resnet101, resnet152 = (_named(d) for d in (18, 34, 50, 101, 152))
 
 
-def resnet50_v2(include_top=True, input_shape=None, pooling=None, classes=1000,
+def resnet50_v2(*, include_top=True, input_shape=None, pooling=None, classes=1000,
                 classifier_activation="softmax", name="resnet50v2"):
-    """ResNet-50 with pre-activation blocks, as ``keras.applications.ResNet50V2``: the stem
-    has no batch norm of its own, and one batch norm and ReLU (``post_bn``) close the net."""
-    check_pooling(pooling)
-    shape = resolve_input_shape(input_shape, 224, 32, include_top, "ResNet-50 v2")
+    """ResNet-50 with pre-activation blocks (Identity Mappings, section 4), as
+    ``keras.applications.ResNet50V2``: the stem has no batch norm of its own, and one batch
+    norm and ReLU (``post_bn``, ``post_relu``) close the net.
+
+    Args:
+        include_top: end with global average pooling and the classifier; ``False`` ends
+            with the maps after ``post_relu``.
+        input_shape: ``(height, width, channels)``; default 224x224x3, at least 32x32.
+        pooling: with ``include_top=False``: ``None`` (the maps), ``"avg"`` or ``"max"``.
+        classes: number of output classes.
+        classifier_activation: activation of the output layer (``None`` for logits).
+        name: model name.
+    """
+    check_head_options(include_top=include_top, pooling=pooling, classes=classes,
+                       classifier_activation=classifier_activation, network="ResNet-50 v2")
+    shape = check_input_shape(input_shape, default_size=224, min_size=32,
+                              include_top=include_top, network="ResNet-50 v2")
     inputs = keras.Input(shape=shape)
-    x = stem(inputs, batch_norm_after=False)
+    x = stem(inputs, preact=True)
     for stage, (filters, n) in enumerate(zip(STAGE_FILTERS, DEPTHS[50][1]), start=2):
         x = preact_stack(x, filters, n, 1 if stage == 5 else 2, f"conv{stage}")
     x = batch_norm(x, "post_bn")
     x = layers.Activation("relu", name="post_relu")(x)
-    x = head(x, include_top, pooling, classes, classifier_activation)
+    x = head(x, include_top=include_top, pooling=pooling, classes=classes,
+             classifier_activation=classifier_activation)
     return keras.Model(inputs, x, name=name)
 
 
-def resnet_d(depth: int = 50, include_top=True, input_shape=None, pooling=None, classes=1000,
-             classifier_activation="softmax", name=None, use_bias=False):
-    """ResNet-D with the bag of tricks: deep stem, stride on the 3x3 convolution, average
-    pooling on the downsampling shortcuts, zero-initialised last gamma of every block."""
-    return resnet(depth, include_top, input_shape, pooling, classes, classifier_activation,
-                  name or f"resnet{depth}_d", use_bias, deep_stem=True, projection="avgpool",
-                  stride_on="3x3", zero_gamma=True)
+def resnet_d(depth: int = 50, *, include_top=True, input_shape=None, pooling=None,
+             classes=1000, classifier_activation="softmax", use_bias=False, name=None):
+    """ResNet-D with the bag of tricks (Bag of Tricks, Figure 2 and section 5.1): deep stem,
+    stride on the 3x3 convolution, average pooling on the downsampling shortcuts,
+    zero-initialised last gamma of every block.
+
+    Args:
+        depth: 18, 34, 50, 101 or 152 weighted layers.
+        include_top: end with global average pooling and the classifier; ``False`` ends
+            with conv5's maps.
+        input_shape: ``(height, width, channels)``; default 224x224x3, at least 32x32.
+        pooling: with ``include_top=False``: ``None`` (the maps), ``"avg"`` or ``"max"``.
+        classes: number of output classes.
+        classifier_activation: activation of the output layer (``None`` for logits).
+        use_bias: give the convolutions a bias (by default bias-free, as the paper's).
+        name: model name; defaults to ``resnet<depth>_d``.
+    """
+    return resnet(depth, include_top=include_top, input_shape=input_shape, pooling=pooling,
+                  classes=classes, classifier_activation=classifier_activation,
+                  use_bias=use_bias, deep_stem=True, shortcut_kind="avgpool",
+                  stride_on="3x3", zero_gamma=True, name=name or f"resnet{depth}_d")
