@@ -5,7 +5,6 @@ links to the papers, no pointer to a lesson that does not exist, and about 35 ce
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 

@@ -229,8 +229,8 @@ def test_cifar_networks_train_and_evaluate_on_batches_of_changing_size():
 
 @pytest.mark.parametrize("kind", ["plain", "residual", "highway"])
 def test_cifar_networks_train_under_the_gpu_profiles_mixed_precision(kind):
-    """The gpu profile of notebook 08 trains these under mixed_float16 and then walks their
-    loss landscape; one step of each, and a short line through the weights, tell."""
+    """The gpu profiles of notebooks 08 and 09 train these under mixed_float16, and 09 walks
+    their loss landscape; one step of each, and a short line through the weights, tell."""
     from course_utils.landscape import loss_line, random_direction
     from course_utils.training import fit_and_evaluate
 
