@@ -29,18 +29,20 @@ from course_utils.maintainer.colab import notebook_paths  # noqa: E402
 from course_utils.maintainer.runner import NotebookError, execute_notebook  # noqa: E402
 from course_utils.report import RESULTS_ENV, read_results  # noqa: E402
 
-# profile -> result name -> (comparison, bound, where the promise comes from). The
-# accuracies of the Fashion-MNIST versions (notebooks 03-07: 30,000 images, 6 epochs) are
-# what the notebooks reached on 2 cores, less a margin for other machines.
+# profile -> result name -> (comparison, bound, where the promise comes from). Notebooks
+# 02-07 now repeat every comparison over 3 seeds on smaller budgets (said in each notebook);
+# the bounds of 03-05 come from one-seed runs at the new budgets (a loaded 2-core machine),
+# less a margin. Notebooks 06 and 07 have no promise until `make benchmark` has measured them.
 PROMISES = {
     "cpu": {
-        "LeNet-5 modern test accuracy": (">=", 0.89, "issue 2: at least 89% on a laptop CPU"),
+        "LeNet-5 modern test accuracy": (">=", 0.89, "issue 2: at least 89% on a laptop CPU "
+                                         "(one seed at 10 epochs: 90.4%)"),
         "LeNet-5 modern training time": ("<=", 300.0, "issue 2: in under 5 minutes on 2 cores"),
-        "AlexNet test accuracy": (">=", 0.86, "notebooks 03-06: measured 87.4%"),
-        "VGG-16 test accuracy": (">=", 0.875, "notebooks 04, 06, 07: measured 89.0%"),
-        "NiN test accuracy": (">=", 0.825, "notebooks 05-06: measured 84.3%"),
-        "GoogLeNet (aux heads) test accuracy": (">=", 0.765, "notebook 06: measured 78.6%"),
-        "VGG-16 + batch norm test accuracy": (">=", 0.90, "notebook 07: measured 91.2%"),
+        "03 AlexNet test accuracy": (">=", 0.77, "notebook 03: one seed at 15,000 images x 4 "
+                                     "epochs reached 80.5%"),
+        "03 LeNet-5 test accuracy": (">=", 0.78, "notebook 03: one seed reached 80.5%"),
+        "04 VGG-16 test accuracy": (">=", 0.75, "notebook 04: one seed reached 79.2%"),
+        "05 NiN test accuracy": (">=", 0.72, "notebook 05: one seed reached 75.6%"),
         # notebook 08 now trains 3,000 images in batches of 64 (as many steps as the 6,000
         # in batches of 128 these were measured with, one seed) and reports means over 3
         # seeds: re-measure with `make benchmark`.
