@@ -605,16 +605,45 @@ def code_origins(function, _seen=None) -> set[str]:
     return {o for o in origins if o}
 
 
-def check_own_work(function: Callable, forbidden=("zoo", "applications")):
-    """The function must not hand back a ready-made network (``course_utils.zoo`` or
-    ``keras.applications``): neither the names its code uses nor the modules they come
-    from may lead there."""
-    __tracebackhide__ = True
-    origins = (function.code_origins() if hasattr(function, "code_origins")
-               else code_origins(function))
-    used = sorted(o for o in origins if any(word in o.split(".") for word in forbidden))
+def _own_work_findings(function, forbidden) -> list:
+    """Why ``function`` is not the student's own work. In the grading process ``function``
+    is the re-check's stand-in, and the notebook's source decides
+    (:mod:`course_utils.grader.own_work`). Anywhere else (the student's notebook) this is
+    early feedback only: the names the function's code uses and what they hold
+    (:func:`code_origins`), and the function's own source read alone."""
+    from course_utils.grader import own_work
+    from course_utils.grader.recheck import Standin
+
+    if isinstance(function, Standin):
+        return function.own_work_findings(tuple(forbidden))
+    found = []
+    with contextlib.suppress(Exception):  # no source at hand (built-ins, exec'd code)
+        import inspect
+
+        found += own_work.function_findings(inspect.getsource(function),
+                                            getattr(function, "__name__", ""), forbidden)
+    used = sorted(o for o in code_origins(function)
+                  if any(word in o.split(".") for word in forbidden))
     if used:
-        _fail(f"how {getattr(function, '__name__', 'your function')} builds its network",
-              "layers you create yourself", f"a call through {', '.join(used)}",
+        found.append(own_work.Finding(f"a call through {', '.join(used)}",
+                                      "a ready-made network (or block) is not your own work"))
+    return found
+
+
+def check_own_work(function: Callable, forbidden=("zoo", "applications")):
+    """The function must build its network itself: no ready-made network
+    (``course_utils.zoo``, ``keras.applications``, or what ``forbidden`` names), and
+    nothing the grader cannot read (code run from text, imports by computed name, names
+    looked up by text, networks rebuilt from a saved description). When a submission is
+    graded this is decided from the notebook's source, outside the student's kernel."""
+    __tracebackhide__ = True
+    found = _own_work_findings(function, forbidden)
+    if found:
+        name = getattr(function, "__name__", "your function")
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        _fail(f"how {name} builds its network", "layers you create yourself, in code the "
+              "grader can read",
+              "; ".join(f.describe() for f in found[:3]) + more,
               "build the network from keras.layers yourself; the ready-made ones are for "
-              "checking, not for handing in")
+              "checking, not for handing in, and the grader must be able to read how "
+              "your code builds it")

@@ -1,14 +1,30 @@
-"""Shared fixtures. Tests never touch the network: `no_network` makes any attempt fail."""
+"""Shared fixtures. Tests never touch the network: `no_network` makes any attempt fail.
 
+Also how the suite is scheduled (pyproject's addopts: ``-n auto --dist loadgroup``):
+one xdist worker per usable core, tests that share an expensive fixture kept on one
+worker, and at the end one line per part of the suite saying what it cost."""
+
+import json
 import os
+import shutil
 import socket
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
+import submissions as subs
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESTS = Path(__file__).resolve().parent
+# Modules that run the instructor's pipeline (nbgrader, grader kernels): the "grading" part.
+GRADING_MODULES = {"test_autograde_pipeline.py", "test_grader_attacks.py",
+                   "test_assignment2.py", "test_assignment3.py"}
+PARTS = ("unit", "notebook", "grading")
+MAX_WORKERS = 8  # each worker imports TensorFlow and may grade with two kernels of its own
 
 
 @pytest.fixture(autouse=True)
@@ -35,3 +51,184 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+# --- One grading batch per assignment (tests/submissions.py: register_cases) -------------
+
+
+def _batch_fixture(assignment):
+    @pytest.fixture(scope="session", name=f"graded_{assignment}")
+    def graded(tmp_path_factory):
+        """Every case registered for this assignment, released once and graded in one
+        autograde batch; see ``submissions.grade_through_pipeline`` for what it holds."""
+        return subs.grade_registered(tmp_path_factory.mktemp(f"course-{assignment}"),
+                                     assignment)
+
+    return graded
+
+
+for _assignment in subs.BATCH_LIMITS:
+    globals()[f"graded_{_assignment}"] = _batch_fixture(_assignment)
+
+
+# --- Scheduling on xdist workers ---------------------------------------------------------
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: the cores this process may use (not the machine's), at most
+    MAX_WORKERS; PYTEST_XDIST_AUTO_NUM_WORKERS overrides."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
+
+
+def _shared_fixtures(item):
+    """Fixtures of the test suite itself that outlive one test, by name and scope."""
+    info = getattr(item, "_fixtureinfo", None)
+    found = {}
+    for name, defs in (info.name2fixturedefs.items() if info else ()):
+        fixturedef = defs[-1]
+        module = getattr(fixturedef.func, "__module__", "") or ""
+        source = getattr(getattr(fixturedef.func, "__code__", None), "co_filename", "")
+        if fixturedef.scope != "function" and (
+                source.startswith(str(TESTS)) or module in ("conftest", "submissions")):
+            found[name] = fixturedef.scope
+    return found
+
+
+def _part(item):
+    if item.get_closest_marker("notebook"):
+        return "notebook"
+    return "grading" if item.path.name in GRADING_MODULES else "unit"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its part of the suite, and give xdist's loadgroup its groups:
+    every test of one assignment's grading batch on one worker (the batch is graded once);
+    the tests of a module with module-scoped fixtures on one worker (built once); every
+    other test free to go wherever a core is idle."""
+    batches = {f"graded_{a}": a for a in subs.BATCH_LIMITS}
+    # Tests that need two batches tie those batches to one worker: merge them.
+    merged = {a: {a} for a in subs.BATCH_LIMITS}
+    uses = {}
+    for item in items:
+        if _part(item) != "notebook":
+            item.add_marker(getattr(pytest.mark, _part(item)))
+        used = {batches[n] for n in item.fixturenames if n in batches}
+        uses[item.nodeid] = used
+        if len(used) > 1:
+            union = set().union(*(merged[a] for a in used))
+            for a in union:
+                merged[a] = union
+    for item in items:
+        used = uses[item.nodeid]
+        if used:
+            group = "grade-" + "-".join(sorted(merged[next(iter(used))]))
+        elif any(scope != "session" for scope in _shared_fixtures(item).values()):
+            group = item.path.name
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
+    _write_groups(config, items)
+
+
+# pytest-xdist's loadgroup carries a test's group in its node id, which pytest 9.2 no longer
+# lets it change (pytest-dev/pytest-xdist#1386): the groups would be silently ignored. So
+# each worker writes the groups it collected to a file, and the controller's scheduler
+# below reads them; tests with an xdist_group suffix (older pytest) group as before.
+_GROUPS_FILE = "course_groups_file"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """Controller: tell each worker where to write its groups."""
+    config = node.config
+    if not hasattr(config, "_course_groups_dir"):
+        config._course_groups_dir = tempfile.mkdtemp(prefix="pytest-groups-")
+        config.add_cleanup(lambda: shutil.rmtree(config._course_groups_dir, ignore_errors=True))
+    node.workerinput[_GROUPS_FILE] = os.path.join(config._course_groups_dir,
+                                                  f"{node.gateway.id}.json")
+
+
+def _write_groups(config, items):
+    """Worker: the node id -> group map, for the controller's scheduler."""
+    path = getattr(config, "workerinput", {}).get(_GROUPS_FILE)
+    if not path:
+        return
+    groups = {}
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names:
+            groups[item.nodeid] = "_".join(names)
+    with open(path + ".tmp", "w") as handle:
+        json.dump(groups, handle)
+    os.replace(path + ".tmp", path)  # complete before the worker reports its collection
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class CourseGroups(LoadGroupScheduling):
+        """loadgroup, with the groups read from the workers' files."""
+
+        _groups = None
+
+        def _split_scope(self, nodeid):
+            if self._groups is None:
+                self._groups = {}
+                folder = getattr(config, "_course_groups_dir", None)
+                for name in sorted(os.listdir(folder)) if folder else ():
+                    if name.endswith(".json"):
+                        with open(os.path.join(folder, name)) as handle:
+                            self._groups.update(json.load(handle))
+            if nodeid in self._groups:
+                return self._groups[nodeid]
+            return super()._split_scope(nodeid)
+
+    return CourseGroups(config, log)
+
+
+# --- What each part of the suite cost ----------------------------------------------------
+
+_STARTED = time.monotonic()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One line per part: how many tests and the seconds they took (set-up, call and
+    tear-down; a shared fixture counts for the first test that needs it). With xdist the
+    parts run side by side, so they add up to more than the wall clock."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller reports
+        return
+    seconds = dict.fromkeys(PARTS, 0.0)
+    tests = {part: set() for part in PARTS}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if not hasattr(report, "duration") or not hasattr(report, "when"):
+                continue
+            keywords = getattr(report, "keywords", {})
+            part = next((p for p in ("notebook", "grading") if p in keywords), "unit")
+            seconds[part] += report.duration
+            tests[part].add(report.nodeid)
+    if not any(tests.values()):
+        return
+    workers = getattr(config.option, "numprocesses", None) or 0
+    wall = time.monotonic() - _STARTED
+    terminalreporter.write_sep("=", "time by part")
+    for part in PARTS:
+        terminalreporter.write_line(f"{part:<9} {len(tests[part]):4d} tests "
+                                    f"{seconds[part]:8.1f} s")
+    terminalreporter.write_line(
+        f"{'total':<9} {sum(len(t) for t in tests.values()):4d} tests "
+        f"{sum(seconds.values()):8.1f} s of test time in {wall:.1f} s wall clock"
+        f" on {workers if workers else 1} {'workers' if workers else 'process'}")

@@ -73,10 +73,17 @@ def test_cell_ids(nb):
 def grade_through_pipeline(root: Path, assignment: str, cases: dict, cell_timeout: int,
                            budget: int, jobs: int = 2) -> dict:
     """Release ``assignment`` into a copy of the course at ``root``, collect ``cases``
-    (``{student: notebook}``), autograde, write feedback and export: what an instructor
-    does. Returns ``{"root", "rows" (the export's rows by student), "results"}``."""
+    (``{student: notebook}``, or ``{path in the inbox: notebook or text}`` for files named
+    as Colab, browsers and LMSs name them), autograde, write feedback and export: what an
+    instructor does. Returns ``{"root", "rows" (the export's rows by student), "results",
+    "report" (collect's), "seconds" (autograde's)}``.
+
+    Tests should not call this themselves: they register their cases with
+    :func:`register_cases` and read the shared batch from the ``graded_<assignment>``
+    fixture (tests/conftest.py), so that each assignment is released and graded once."""
     import csv
     import shutil
+    import time
 
     from course_utils.grader import autograde, collect, export, release
 
@@ -85,17 +92,115 @@ def grade_through_pipeline(root: Path, assignment: str, cases: dict, cell_timeou
     shutil.copy(ROOT / "nbgrader_config.py", root)
     release.release(root, [assignment])
     inbox = root / "inbox"
-    for student, nb in cases.items():
-        (inbox / student).mkdir(parents=True)
-        nbformat.write(nb, inbox / student / f"{assignment}.ipynb")
-    collect.collect(root, assignment, inbox)
+    for key, content in cases.items():
+        path = inbox / _inbox_path(assignment, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content)
+        else:
+            nbformat.write(content, path)
+    report = collect.collect(root, assignment, inbox)
+    start = time.monotonic()
     results = autograde.autograde(root, assignment, cell_timeout=cell_timeout, budget=budget,
                                   jobs=jobs)
+    seconds = time.monotonic() - start
     export.feedback(root, assignment)
     with open(export.export(root)) as handle:
         rows = {r["student_id"]: r for r in csv.DictReader(handle)
                 if r["assignment"] == assignment}
-    return {"root": root, "rows": rows, "results": results}
+    return {"root": root, "rows": rows, "results": results, "report": report,
+            "seconds": seconds}
+
+
+def _inbox_path(assignment: str, key: str) -> str:
+    """A student's name means ``<student>/<assignment>.ipynb``; a key with a ``/`` or
+    ending in ``.ipynb`` is the file's own path in the inbox."""
+    if "/" in key or key.endswith(".ipynb"):
+        return key
+    return f"{key}/{assignment}.ipynb"
+
+
+# --- One release and one grading batch per assignment, shared by every test module -------
+#
+# A test module adds its submissions at import time (pytest imports every module, on every
+# xdist worker, before any test runs):
+#
+#     subs.register_cases("a3", _cases)          # _cases() -> {student: notebook}
+#
+#     @pytest.fixture(scope="module")
+#     def graded(graded_a3):                      # the session's batch, see tests/conftest.py
+#         return graded_a3
+#
+# The first test that needs ``graded_a3`` grades every registered case of a3 in one
+# autograde run (``JOBS`` workers); tests/conftest.py sends every test that uses it to the
+# same xdist worker. Students' names are shared across modules: the same name must mean
+# the same notebook (two modules may both register "correct"), else it is an error.
+#
+# One batch has one cell time limit and one budget: the assignment's, below. Time limits
+# are part of what some cases test (a loop stopped by the budget), so they live here,
+# not with the cases.
+
+BATCH_LIMITS = {  # assignment -> (cell_timeout, budget) in seconds
+    "a1": (20, 75),
+    "a2": (30, 120),
+    "a3": (60, 300),
+}
+JOBS = 2  # autograde's workers for a batch
+
+_REGISTERED: dict[str, list[tuple[str, object]]] = {}
+
+
+def register_cases(assignment: str, cases, *, cell_timeout: int | None = None,
+                   budget: int | None = None) -> None:
+    """Add ``cases`` to the shared batch of ``assignment``: a function returning
+    ``{student (or inbox path): notebook (or raw text)}``, called when the batch is graded,
+    or such a dict. ``cell_timeout`` and ``budget``, if given, are checked against
+    :data:`BATCH_LIMITS` (what the registering tests assume)."""
+    import sys
+
+    limits = BATCH_LIMITS.get(assignment)
+    if limits is None:
+        raise KeyError(f"no BATCH_LIMITS for {assignment!r} in tests/submissions.py")
+    for name, want, have in (("cell_timeout", cell_timeout, limits[0]),
+                             ("budget", budget, limits[1])):
+        if want is not None and want != have:
+            raise ValueError(f"{assignment}'s batch runs with {name}={have}, not {want}: "
+                             f"change BATCH_LIMITS if every user of the batch agrees")
+    caller = sys._getframe(1).f_globals.get("__name__", "?")
+    entries = _REGISTERED.setdefault(assignment, [])
+    key = getattr(cases, "__qualname__", None)
+    # A module imported twice registers again: replace, do not add.
+    entries[:] = [(who, got) for who, got in entries
+                  if not (who == caller and key and getattr(got, "__qualname__", 0) == key)]
+    entries.append((caller, cases))
+
+
+def registered_cases(assignment: str) -> dict:
+    """Every case registered for ``assignment``, built; duplicates must agree."""
+    import json
+
+    merged, origin = {}, {}
+    for who, cases in _REGISTERED.get(assignment, []):
+        for key, content in (cases() if callable(cases) else cases).items():
+            if key in merged:
+                same = json.dumps(merged[key], sort_keys=True) == json.dumps(content,
+                                                                             sort_keys=True)
+                if not same:
+                    raise ValueError(f"{assignment}: {who} and {origin[key]} both register "
+                                     f"{key!r}, as different submissions; rename one")
+                continue
+            merged[key], origin[key] = content, who
+    if not merged:
+        raise LookupError(f"no cases registered for {assignment}: call "
+                          f"submissions.register_cases({assignment!r}, ...) in the module")
+    return merged
+
+
+def grade_registered(root: Path, assignment: str) -> dict:
+    """The shared batch of ``assignment``: every registered case through the pipeline."""
+    cell_timeout, budget = BATCH_LIMITS[assignment]
+    return grade_through_pipeline(root, assignment, registered_cases(assignment),
+                                  cell_timeout=cell_timeout, budget=budget, jobs=JOBS)
 
 
 def score(graded: dict, student: str) -> float:

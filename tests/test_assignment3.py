@@ -57,10 +57,9 @@ def _stride_on_3x3(nb):
                                     'y = layers.Conv2D(filters, 3, strides=stride, padding=')
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def _cases():
     good = subs.correct("a3", "a3")
-    cases = {
+    return {
         "correct": good,
         "untouched": subs.released("a3", "a3"),
         "returns_keras": subs.set_solution(good, "resnet50", RETURNS_KERAS),
@@ -73,8 +72,16 @@ def graded(tmp_path_factory):
         "default_epsilon": _default_epsilon(good),
         "stride_on_3x3": _stride_on_3x3(good),
     }
-    return subs.grade_through_pipeline(tmp_path_factory.mktemp("course"), "a3", cases,
-                                       cell_timeout=60, budget=300)
+
+
+# Graded with every other module's a3 cases (test_grader_attacks.py's own-work attacks) in
+# one batch: tests/conftest.py's graded_a3.
+subs.register_cases("a3", _cases, cell_timeout=60, budget=300)
+
+
+@pytest.fixture(scope="module")
+def graded(graded_a3):
+    return graded_a3
 
 
 def _cell_text(graded, student, grade_id):
@@ -140,7 +147,10 @@ def test_feedback_shows_no_hidden_test_code(graded):
               for line in cell.source.split("### BEGIN HIDDEN TESTS")[1].splitlines()
               if len(line.strip()) > 25 and "import" not in line and "END HIDDEN" not in line]
     assert hidden
-    for student in graded["rows"]:
+    # The batch is shared with other modules: every graded submission in it has feedback.
+    students = [s for s, row in graded["rows"].items() if row["status"] == "graded"]
+    assert set(_cases()) <= set(students)
+    for student in students:
         text = _feedback(graded, student)
         assert "BEGIN HIDDEN TESTS" not in text
         assert not [line for line in hidden if line in text], student

@@ -188,7 +188,7 @@ def test_a_stuck_worker_is_replaced_and_the_rest_still_graded(tmp_path, monkeypa
     fake = tmp_path / "fake_worker.py"
     fake.write_text(
         "import sys, time\n"
-        "from course_utils.grader.preprocessors import write_status\n"
+        "from course_utils.grader.status import write_status\n"
         "root, students = sys.argv[1], sys.argv[2:]\n"
         "for s in students:\n"
         "    write_status(root, 'a1', s, 'grading', started=time.time())\n"

@@ -20,7 +20,7 @@ import submissions as subs
 from course_utils.grader import autograde, collect, export, release
 
 ROOT = Path(__file__).resolve().parent.parent
-CELL_TIMEOUT, BUDGET = 10, 45
+CELL_TIMEOUT, BUDGET = 20, 75  # room for `import keras` while the other core runs a notebook
 FULL, PART1 = 100.0, 45.0
 
 LOOP = '''def conv_output_size(n, k, stride=1, padding="valid"):
@@ -305,7 +305,10 @@ needs_sandbox = pytest.mark.skipif(
 
 @needs_sandbox
 def test_submission_cannot_read_the_solutions(course):
-    assert score(course, "reads_solutions") == FULL - 15
+    # conv_output_size fails (15 points); and since it runs text as code (exec of what it
+    # read), no function of this notebook can be vouched for as the student's own work:
+    # the LeNet-5 tests (55 points) fail the own-work check in the re-check.
+    assert score(course, "reads_solutions") == FULL - 15 - 55
     text = outputs_text(autograded_cell(course, "reads_solutions", "test_conv_output_size"))
     assert "PermissionError" in text
 
@@ -337,8 +340,10 @@ def test_a_ready_made_network_kept_out_of_sight_is_still_seen(course):
 
 @pytest.mark.parametrize("student", ["patches_helpers", "patches_ipython"])
 def test_monkeypatching_the_checks_does_not_pay(course, student):
-    # Only "build_lenet5 returns a Keras model" (5 points) is true of this submission.
-    assert score(course, student) == 5
+    # Only "build_lenet5 returns a Keras model" (5 points) is true of this submission; with
+    # an input transformer of its own, IPython may run code other than the cells' source,
+    # so not even that builder can be vouched for as the student's own work.
+    assert score(course, student) == (5 if student == "patches_helpers" else 0)
     assert "failed the re-check" in course["results"][student]["reason"]
     cell = autograded_cell(course, student, "test_conv_output_size")
     assert "RecheckFailed" in outputs_text(cell)
@@ -393,3 +398,90 @@ def test_release_holds_no_hidden_tests_or_solutions():
     text = (ROOT / "assignments" / "a1" / "a1.ipynb").read_text()
     for marker in ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "(299, 3)", "return (n - pool)"):
         assert marker not in text
+
+
+# ------------------------------------------------- assignment 3: is it the student's own work?
+# Honest blocks (60 points) and a resnet50 that is really keras.applications.ResNet50, hidden
+# one way or another (test_own_work.A3_CHEATS). Whatever the submission does to its kernel,
+# the own-work check is decided from its source in the grading process: 60 each. One batch.
+
+A3_PHRASES = {
+    "patched_checks": "keras.applications",
+    "computed_import": "importlib",
+    "module_level_clone": "reached through _base",
+    "dunder_import": "__import__",
+    "exec_string": "applications",
+    "eval_inside": "eval",
+    "sys_modules": "sys.modules",
+    "globals_lookup": "globals",
+    "from_json": "model_from_json",
+}
+PATCH_KERAS_MODEL = '''import keras
+_Model = keras.Model
+keras.Model = lambda inputs, outputs, **kw: keras.applications.ResNet50(
+    weights=None, input_shape=tuple(inputs.shape[1:]), classes=outputs.shape[-1])
+'''
+
+
+def _resnet50_blob() -> str:
+    import base64
+    import zlib
+
+    import keras
+
+    text = keras.applications.ResNet50(weights=None).to_json()
+    return base64.b64encode(zlib.compress(text.encode(), 9)).decode()
+
+
+def _a3_cases():
+    from test_own_work import A3_CHEATS, from_json_cheat
+
+    good = subs.correct("a3", "a3")
+    cheats = dict(A3_CHEATS, from_json=from_json_cheat(_resnet50_blob()))
+    cases = {f"a3_{case}": subs.set_solution(good, "resnet50", source)
+             for case, source in cheats.items()}
+    # Changing keras under every function: none of them can be vouched for.
+    cases["a3_patches_keras"] = subs.insert_cell_after(good, "conv_block", PATCH_KERAS_MODEL)
+    return cases
+
+
+# Graded in the session's one a3 batch, with test_assignment3.py's cases (conftest's
+# graded_a3): one release and one autograde run for both modules.
+subs.register_cases("a3", _a3_cases, cell_timeout=60, budget=300)
+
+
+@pytest.fixture(scope="module")
+def a3_course(graded_a3):
+    return graded_a3
+
+
+def _a3_text(graded, student, grade_id):
+    nb = json.loads((graded["root"] / "grading" / "autograded" / student / "a3" /
+                     "a3.ipynb").read_text())
+    return outputs_text(next(c for c in nb["cells"]
+                             if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id))
+
+
+@pytest.mark.parametrize("case", sorted(A3_PHRASES))
+def test_a_hidden_ready_made_resnet_earns_only_the_honest_blocks(a3_course, case):
+    student = f"a3_{case}"
+    assert subs.score(a3_course, student) == 60, a3_course["results"][student]
+    text = _a3_text(a3_course, student, "test_resnet50_shapes")
+    assert "how resnet50 builds its network" in text, text
+    assert A3_PHRASES[case] in text, text
+    assert "build the network from keras.layers yourself" in text
+    feedback = (a3_course["root"] / "grading" / "feedback" / student / "a3" /
+                "a3.html").read_text()
+    assert "build the network from keras.layers yourself" in feedback
+
+
+def test_checks_patched_in_the_kernel_are_not_asked(a3_course):
+    # Inside the notebook the patched check passed; the grading process decided.
+    assert "re-check" in a3_course["results"]["a3_patched_checks"]["reason"]
+    assert "RecheckFailed" in _a3_text(a3_course, "a3_patched_checks", "test_resnet50_shapes")
+
+
+def test_changing_keras_under_every_function_vouches_for_none(a3_course):
+    assert subs.score(a3_course, "a3_patches_keras") == 0
+    text = _a3_text(a3_course, "a3_patches_keras", "test_identity_block_shapes")
+    assert "keras.applications (in a change to keras.Model)" in text

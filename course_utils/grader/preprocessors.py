@@ -119,6 +119,7 @@ class GraderExecute(Execute):
                     for cell in notebook.grade_cells if cell.cell_type == "code"}
 
     def _recheck_tests(self, resources) -> None:
+        from course_utils.grader.own_work import Submission
         from course_utils.grader.recheck import KernelChannel, run_test_cell
 
         sources = self._source_tests(resources)
@@ -129,7 +130,8 @@ class GraderExecute(Execute):
         if not passed:
             return
         try:
-            channel = KernelChannel(self._evaluate)
+            # check_own_work is decided from the notebook's source, read here
+            channel = KernelChannel(self._evaluate, Submission.from_notebook(self.nb))
             names = channel.names()
         except Exception as exc:  # the submission blocks the re-check: nothing is vouched for
             failures = {id(cell): f"the re-check could not reach your code ({exc})"

@@ -8,6 +8,10 @@ notebook has run, every test cell (its original source, hidden tests included) r
 (:class:`Standin`) that call the student's function in the kernel and bring back only data: numbers, strings, arrays, and models as their Keras JSON config, rebuilt here.
 Whatever the submission did to its own kernel, the checks, ``assert`` and Keras itself are
 the grader's. A test that passed in the notebook but fails here scores 0.
+
+``check_own_work(f)`` on a stand-in is decided here too, from the submitted notebook's
+source (:mod:`course_utils.grader.own_work`), never from what the kernel says: the kernel's
+own answer (``code_origins`` run there) can only add reasons to fail.
 """
 
 from __future__ import annotations
@@ -154,8 +158,12 @@ class KernelChannel:
     """Calls into the student's kernel through ``evaluate(code, expression) -> str``, which
     runs ``code`` there and returns the value of ``expression`` (a str) or raises."""
 
-    def __init__(self, evaluate):
+    def __init__(self, evaluate, submission=None):
+        """``submission``: the notebook's source (an ``own_work.Submission``), which decides
+        ``check_own_work``. Without it (unit tests of the mechanics) only the kernel's
+        answer is there, and the grading pipeline always passes it."""
         self._evaluate = evaluate
+        self.submission = submission
         self._evaluate(KERNEL_HELPERS, "''")
 
     def _json(self, expression):
@@ -190,9 +198,26 @@ class Standin:
     def __call__(self, *args, **kwargs):
         return self._channel.call(self.__name__, args, kwargs)
 
-    def code_origins(self) -> set[str]:
-        """What ``course_utils.grading.code_origins`` finds for the real function."""
-        return set(self._channel.code_names(self.__name__))
+    def own_work_findings(self, forbidden) -> list:
+        """Why the real function is not the student's own work (``own_work.Finding``s);
+        empty if it is. Decided from the notebook's source; the kernel's ``code_origins``
+        is asked only when the source finds nothing, and can only add a reason."""
+        from course_utils.grader.own_work import Finding
+
+        submission = self._channel.submission
+        if submission is not None:
+            found = submission.findings(self.__name__, forbidden)
+            if found:
+                return found
+        try:
+            origins = self._channel.code_names(self.__name__)
+        except Exception as exc:  # the kernel will not say: nothing is vouched for
+            return [Finding(f"no answer from your kernel about {self.__name__} "
+                            f"({type(exc).__name__}: {exc})",
+                            "the grader could not confirm how the function builds its network")]
+        used = sorted(o for o in origins if any(w in o.split(".") for w in forbidden))
+        return [Finding(f"a call through {', '.join(used)}",
+                        "a ready-made network (or block) is not your own work")] if used else []
 
     def __repr__(self):
         return f"<your function {self.__name__}>"
