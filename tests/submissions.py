@@ -4,6 +4,7 @@ released notebook with solution cells filled in, then changed in the way each te
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 
@@ -208,3 +209,17 @@ def score(graded: dict, student: str) -> float:
     row = graded["rows"][student]
     assert row["status"] == "graded", row
     return float(row["score"])
+
+
+def graded_cell(graded, student: str, assignment: str, grade_id: str) -> dict:
+    """The autograded notebook's cell ``grade_id`` of ``student`` in a graded batch."""
+    nb = json.loads((graded["root"] / "grading" / "autograded" / student / assignment /
+                     f"{assignment}.ipynb").read_text())
+    return next(c for c in nb["cells"]
+                if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def outputs_text(cell: dict) -> str:
+    """Everything a cell printed or raised, as one text."""
+    return "\n".join("".join(o.get("text", "")) + o.get("evalue", "")
+                     + "".join(o.get("traceback", [])) for o in cell.get("outputs", []))

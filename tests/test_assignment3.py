@@ -4,7 +4,6 @@ re-checked on the grader's own tensors, its ResNet-50 number for number
 for the parts they fake, and a network that is right in shape but not in its numbers loses
 the identity tests, with feedback that names the layer and the setting."""
 
-import json
 from pathlib import Path
 
 import nbformat
@@ -76,7 +75,7 @@ def _cases():
 
 # Graded with every other module's a3 cases (test_grader_attacks.py's own-work attacks) in
 # one batch: tests/conftest.py's graded_a3.
-subs.register_cases("a3", _cases, cell_timeout=60, budget=300)
+subs.register_cases("a3", _cases)  # with BATCH_LIMITS["a3"]
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +84,7 @@ def graded(graded_a3):
 
 
 def _cell_text(graded, student, grade_id):
-    nb = json.loads((graded["root"] / "grading" / "autograded" / student / "a3" /
-                     "a3.ipynb").read_text())
-    cell = next(c for c in nb["cells"]
-                if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
-    return "\n".join("".join(o.get("text", "")) + o.get("evalue", "")
-                     + "".join(o.get("traceback", [])) for o in cell.get("outputs", []))
+    return subs.outputs_text(subs.graded_cell(graded, student, "a3", grade_id))
 
 
 def _feedback(graded, student):

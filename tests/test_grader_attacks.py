@@ -219,18 +219,10 @@ def score(course, student):
 
 
 def autograded_cell(course, student, grade_id):
-    nb = json.loads((course["root"] / "grading" / "autograded" / student / "a1" /
-                     "a1.ipynb").read_text())
-    return next(c for c in nb["cells"]
-                if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+    return subs.graded_cell(course, student, "a1", grade_id)
 
 
-def outputs_text(cell):
-    parts = []
-    for output in cell.get("outputs", []):
-        parts.append("".join(output.get("text", "")) + output.get("evalue", "")
-                     + "".join(output.get("traceback", [])))
-    return "\n".join(parts)
+outputs_text = subs.outputs_text
 
 
 def test_correct_solution_gets_full_marks(course):
@@ -447,7 +439,7 @@ def _a3_cases():
 
 # Graded in the session's one a3 batch, with test_assignment3.py's cases (conftest's
 # graded_a3): one release and one autograde run for both modules.
-subs.register_cases("a3", _a3_cases, cell_timeout=60, budget=300)
+subs.register_cases("a3", _a3_cases)  # with BATCH_LIMITS["a3"]
 
 
 @pytest.fixture(scope="module")
@@ -456,10 +448,7 @@ def a3_course(graded_a3):
 
 
 def _a3_text(graded, student, grade_id):
-    nb = json.loads((graded["root"] / "grading" / "autograded" / student / "a3" /
-                     "a3.ipynb").read_text())
-    return outputs_text(next(c for c in nb["cells"]
-                             if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id))
+    return subs.outputs_text(subs.graded_cell(graded, student, "a3", grade_id))
 
 
 @pytest.mark.parametrize("case", sorted(A3_PHRASES))
