@@ -2,6 +2,8 @@
 
 =========  ======================================================================
 ``smoke``  CI and tests: a small slice of the data, one short epoch, seconds.
+           Its networks train eagerly: tracing a training step into a graph costs
+           more than the two or three steps it would speed up.
 ``cpu``    a laptop: real but reduced training, minutes.
 ``gpu``    Colab or a workstation GPU: the full run, mixed precision on.
 =========  ======================================================================
@@ -39,6 +41,7 @@ class Profile:
     batch_size: int
     mixed_precision: bool
     seeds: int = 1  # repeats of a comparison whose difference may be within noise
+    run_eagerly: bool = False  # compile(run_eagerly=...) in training.fit_and_evaluate
 
     def pick(self, **values):
         """Return the value given for this profile: ``P.pick(smoke=1, cpu=20, gpu=40)``."""
@@ -60,8 +63,8 @@ class Profile:
 
 PROFILES = {
     "smoke": Profile(
-        "smoke", "CI and tests: tiny data, one short epoch", n_train=1024, n_test=512,
-        epochs=1, batch_size=128, mixed_precision=False,
+        "smoke", "CI and tests: tiny data, one short epoch", n_train=256, n_test=256,
+        epochs=1, batch_size=128, mixed_precision=False, run_eagerly=True,
     ),
     "cpu": Profile(
         "cpu", "a laptop CPU: real but reduced training", n_train=None, n_test=None,

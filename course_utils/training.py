@@ -56,6 +56,7 @@ def fit_and_evaluate(model, train, test, epochs, batch_size=128, learning_rate=1
 
     A model with several outputs (GoogLeNet's auxiliary classifiers) learns the same labels
     on each, its losses weighted by ``loss_weights``; its accuracy is the first output's.
+    The profile's ``run_eagerly`` (the smoke profile's) trains without tracing a graph.
     """
     import keras
 
@@ -86,6 +87,7 @@ def fit_and_evaluate(model, train, test, epochs, batch_size=128, learning_rate=1
         loss=loss if outputs == 1 else [loss] * outputs,
         loss_weights=loss_weights,
         metrics=["accuracy"] if outputs == 1 else [["accuracy"]] * outputs,
+        run_eagerly=profile.run_eagerly,
     )
     if outputs > 1:
         y_train, y_test = (y_train,) * outputs, (y_test,) * outputs
