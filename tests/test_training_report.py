@@ -39,6 +39,21 @@ def test_fit_and_evaluate_learns_something_and_times_it(capsys):
     assert "toy test accuracy:" in out and "toy training time:" in out
 
 
+def test_the_smoke_profile_trains_eagerly_and_the_others_compile():
+    """Smoke runs a handful of steps, fewer than tracing a graph would pay for; cpu and gpu
+    compile (the zoo's training tests use those profiles, so the graphs are tested)."""
+    from course_utils.profiles import PROFILES
+
+    x = np.zeros((40, 32, 32, 1), "float32")
+    y = np.arange(40) % 2
+    for name, eager in [("smoke", True), ("cpu", False), ("gpu", False)]:
+        run = fit_and_evaluate(zoo.lenet5("modern", classes=2), (x, y), (x[:8], y[:8]),
+                               epochs=1, batch_size=16, profile=PROFILES[name])
+        assert run.model.run_eagerly is eager, (
+            f"the {name} profile should train with run_eagerly={eager}: see "
+            f"Profile.run_eagerly in course_utils/profiles.py")
+
+
 def test_fit_and_evaluate_rejects_mismatched_data():
     import pytest
 

@@ -195,7 +195,9 @@ def test_nin_class_maps_can_do_without_their_relu():
 @pytest.mark.parametrize("network", ["LeNet-5", "AlexNet", "VGG-16", "NiN", "GoogLeNet"])
 def test_fashion_versions_train_under_the_gpu_profiles_mixed_precision(network):
     """The gpu profile turns mixed_float16 on; every layer of the course (LRN, the
-    auxiliary heads, batch norm) must train under it. One step on a tiny batch tells."""
+    auxiliary heads, batch norm) must train under it, compiled as the gpu profile
+    compiles it. One step on a tiny batch tells."""
+    from course_utils.profiles import PROFILES
     from course_utils.training import fit_and_evaluate
 
     keras.mixed_precision.set_global_policy("mixed_float16")
@@ -208,9 +210,20 @@ def test_fashion_versions_train_under_the_gpu_profiles_mixed_precision(network):
         y = np.arange(16) % 10
         weights = [1.0, 0.3, 0.3] if network == "GoogLeNet" else None
         run = fit_and_evaluate(model, (x, y), (x, y), epochs=1, batch_size=8,
-                               validation_split=0.25, loss_weights=weights)
+                               validation_split=0.25, loss_weights=weights,
+                               profile=PROFILES["gpu"])
         assert np.isfinite(run.history["loss"][0]) and 0.0 <= run.test_accuracy <= 1.0
         inner = next(layer for layer in model.layers if isinstance(layer, keras.Model))
         assert inner.layers[1].compute_dtype == "float16"  # mixed precision was really on
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_vgg_bn_momentum_reaches_every_batch_norm():
+    default = zoo.vgg16(input_shape=(32, 32, 1), classes=10, alpha=0.25, batch_norm=True)
+    short = zoo.fashion_mnist_version("VGG-16", batch_norm=True, bn_momentum=0.9)
+    inner = short.get_layer("vgg16")
+    for model, want in [(default, 0.99), (inner, 0.9)]:
+        norms = [x for x in model.layers if isinstance(x, keras.layers.BatchNormalization)]
+        assert len(norms) == 13 and {x.momentum for x in norms} == {want}, (
+            f"{model.name}: every one of the 13 batch norms should have momentum {want}")

@@ -213,6 +213,7 @@ def test_cifar_networks_train_and_evaluate_on_batches_of_changing_size():
     """TF 2.21's oneDNN kernels corrupt memory when a strided 1x1 convolution meets a short
     last batch; the CIFAR networks, trained on CPUs, take their projections in two steps.
     (A regression here kills the test process rather than failing politely.)"""
+    from course_utils.profiles import PROFILES
     from course_utils.training import fit_and_evaluate
 
     rng = np.random.default_rng(0)
@@ -223,7 +224,8 @@ def test_cifar_networks_train_and_evaluate_on_batches_of_changing_size():
         assert not any(isinstance(layer, keras.layers.Conv2D) and layer.kernel_size == (1, 1)
                        and layer.strides != (1, 1) for layer in model.layers)
         for _ in range(2):
-            run = fit_and_evaluate(model, (x, y), (x[:103], y[:103]), epochs=1, batch_size=64)
+            run = fit_and_evaluate(model, (x, y), (x[:103], y[:103]), epochs=1, batch_size=64,
+                                   profile=PROFILES["cpu"])  # compiled, as on a laptop
             assert np.isfinite(run.test_loss)
 
 
@@ -232,6 +234,7 @@ def test_cifar_networks_train_under_the_gpu_profiles_mixed_precision(kind):
     """The gpu profiles of notebooks 08 and 09 train these under mixed_float16, and 09 walks
     their loss landscape; one step of each, and a short line through the weights, tell."""
     from course_utils.landscape import loss_line, random_direction
+    from course_utils.profiles import PROFILES
     from course_utils.training import fit_and_evaluate
 
     keras.mixed_precision.set_global_policy("mixed_float16")
@@ -239,7 +242,8 @@ def test_cifar_networks_train_under_the_gpu_profiles_mixed_precision(kind):
         model = cifar_resnet(8, kind=kind, widths=(4, 8, 16), input_shape=(None, None, 1))
         x = np.random.default_rng(0).uniform(size=(64, 28, 28, 1)).astype("float32")
         y = np.arange(64) % 10
-        run = fit_and_evaluate(model, (x, y), (x, y), epochs=1, batch_size=32)
+        run = fit_and_evaluate(model, (x, y), (x, y), epochs=1, batch_size=32,
+                               profile=PROFILES["gpu"])
         assert np.isfinite(run.history["loss"][0])
         assert model.get_layer("conv1_conv").compute_dtype == "float16"
         losses = loss_line(model, x, y, random_direction(model), [-0.1, 0.0, 0.1])

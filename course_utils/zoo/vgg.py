@@ -24,7 +24,8 @@ CONVS_PER_BLOCK = {16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}  # Table 1, columns
 FC_UNITS = 4096
 
 
-def vgg_block(x, filters: int, convs: int, block: int, *, batch_norm: bool = False):
+def vgg_block(x, filters: int, convs: int, block: int, *, batch_norm: bool = False,
+              bn_momentum: float = 0.99):
     """``convs`` 3x3 same-padded ReLU convolutions, then 2x2 max pooling: ``block{n}_...``.
 
     Args:
@@ -34,11 +35,13 @@ def vgg_block(x, filters: int, convs: int, block: int, *, batch_norm: bool = Fal
         block: the block's number, 1 to 5, for the layer names.
         batch_norm: follow each convolution by batch normalisation (``block{n}_bn{i}``),
             then ReLU (``block{n}_relu{i}``); not in the paper.
+        bn_momentum: batch norm's momentum for its running statistics (Keras's default
+            0.99; 0.9 suits runs of a few hundred steps, see notebook 07).
     """
     for i in range(1, convs + 1):
         if batch_norm:
             x = layers.Conv2D(filters, 3, padding="same", name=f"block{block}_conv{i}")(x)
-            x = layers.BatchNormalization(name=f"block{block}_bn{i}")(x)
+            x = layers.BatchNormalization(momentum=bn_momentum, name=f"block{block}_bn{i}")(x)
             x = layers.Activation("relu", name=f"block{block}_relu{i}")(x)
         else:
             x = layers.Conv2D(filters, 3, padding="same", activation="relu",
@@ -46,7 +49,8 @@ def vgg_block(x, filters: int, convs: int, block: int, *, batch_norm: bool = Fal
     return layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
 
 
-def vgg_stack(x, depth: int, *, alpha: float = 1.0, batch_norm: bool = False):
+def vgg_stack(x, depth: int, *, alpha: float = 1.0, batch_norm: bool = False,
+              bn_momentum: float = 0.99):
     """The five blocks of VGG-``depth`` (Table 1).
 
     Args:
@@ -54,9 +58,12 @@ def vgg_stack(x, depth: int, *, alpha: float = 1.0, batch_norm: bool = False):
         depth: 16 or 19.
         alpha: width multiplier for every convolution's filters.
         batch_norm: batch normalisation after every convolution (see :func:`vgg_block`).
+        bn_momentum: batch norm's momentum for its running statistics (Keras's default
+            0.99; 0.9 suits runs of a few hundred steps, see notebook 07).
     """
     for block, (filters, convs) in enumerate(zip(FILTERS, CONVS_PER_BLOCK[depth]), start=1):
-        x = vgg_block(x, scaled(filters, alpha), convs, block, batch_norm=batch_norm)
+        x = vgg_block(x, scaled(filters, alpha), convs, block, batch_norm=batch_norm,
+                      bn_momentum=bn_momentum)
     return x
 
 
@@ -81,7 +88,7 @@ def classifier(x, *, classes: int, classifier_activation="softmax", units: int =
 
 
 def vgg(depth: int, *, include_top=True, input_shape=None, pooling=None, classes=1000,
-        classifier_activation="softmax", alpha=1.0, batch_norm=False, name=None):
+        classifier_activation="softmax", alpha=1.0, batch_norm=False, bn_momentum=0.99, name=None):
     """VGG of ``depth`` 16 or 19 (Table 1, configurations D and E).
 
     Args:
@@ -94,6 +101,8 @@ def vgg(depth: int, *, include_top=True, input_shape=None, pooling=None, classes
         alpha: width multiplier for every convolution and hidden dense layer (the
             classifier keeps ``classes``).
         batch_norm: batch normalisation after every convolution (not in the paper).
+        bn_momentum: batch norm's momentum for its running statistics (Keras's default
+            0.99; 0.9 suits runs of a few hundred steps, see notebook 07).
         name: model name; defaults to ``vgg<depth>``.
     """
     if depth not in CONVS_PER_BLOCK:
@@ -105,14 +114,14 @@ def vgg(depth: int, *, include_top=True, input_shape=None, pooling=None, classes
     shape = check_input_shape(input_shape, default_size=224, min_size=32,
                               include_top=include_top, network=network)
     inputs = keras.Input(shape=shape)
-    x = vgg_stack(inputs, depth, alpha=alpha, batch_norm=batch_norm)
+    x = vgg_stack(inputs, depth, alpha=alpha, batch_norm=batch_norm, bn_momentum=bn_momentum)
     x = head(x, include_top=include_top, pooling=pooling, classes=classes,
              classifier_activation=classifier_activation, **_top(scaled(FC_UNITS, alpha)))
     return keras.Model(inputs, x, name=name or f"vgg{depth}")
 
 
 def vgg16(*, include_top=True, input_shape=None, pooling=None, classes=1000,
-          classifier_activation="softmax", alpha=1.0, batch_norm=False, name="vgg16"):
+          classifier_activation="softmax", alpha=1.0, batch_norm=False, bn_momentum=0.99, name="vgg16"):
     """VGG-16 (Table 1, D): 13 convolutions and 3 dense layers, 138,357,544 parameters at
     224x224x3; ``keras.applications.VGG16`` layer for layer.
 
@@ -124,15 +133,17 @@ def vgg16(*, include_top=True, input_shape=None, pooling=None, classes=1000,
         classifier_activation: activation of the output layer (``None`` for logits).
         alpha: width multiplier for every convolution and hidden dense layer.
         batch_norm: batch normalisation after every convolution (not in the paper).
+        bn_momentum: batch norm's momentum for its running statistics (Keras's default
+            0.99; 0.9 suits runs of a few hundred steps, see notebook 07).
         name: model name.
     """
     return vgg(16, include_top=include_top, input_shape=input_shape, pooling=pooling,
                classes=classes, classifier_activation=classifier_activation, alpha=alpha,
-               batch_norm=batch_norm, name=name)
+               batch_norm=batch_norm, bn_momentum=bn_momentum, name=name)
 
 
 def vgg19(*, include_top=True, input_shape=None, pooling=None, classes=1000,
-          classifier_activation="softmax", alpha=1.0, batch_norm=False, name="vgg19"):
+          classifier_activation="softmax", alpha=1.0, batch_norm=False, bn_momentum=0.99, name="vgg19"):
     """VGG-19 (Table 1, E): 16 convolutions and 3 dense layers, 143,667,240 parameters at
     224x224x3; ``keras.applications.VGG19`` layer for layer.
 
@@ -144,8 +155,10 @@ def vgg19(*, include_top=True, input_shape=None, pooling=None, classes=1000,
         classifier_activation: activation of the output layer (``None`` for logits).
         alpha: width multiplier for every convolution and hidden dense layer.
         batch_norm: batch normalisation after every convolution (not in the paper).
+        bn_momentum: batch norm's momentum for its running statistics (Keras's default
+            0.99; 0.9 suits runs of a few hundred steps, see notebook 07).
         name: model name.
     """
     return vgg(19, include_top=include_top, input_shape=input_shape, pooling=pooling,
                classes=classes, classifier_activation=classifier_activation, alpha=alpha,
-               batch_norm=batch_norm, name=name)
+               batch_norm=batch_norm, bn_momentum=bn_momentum, name=name)
