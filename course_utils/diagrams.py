@@ -8,8 +8,22 @@ says so and prints the same graph as text, so the notebook goes on.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
+
+_FOLDER = None  # this process's folder of pictures, removed when the process ends
+
+
+def _picture_path(name: str) -> str:
+    global _FOLDER
+    if _FOLDER is None:
+        _FOLDER = tempfile.mkdtemp(prefix="course-diagrams-")
+        atexit.register(shutil.rmtree, _FOLDER, True)
+    handle, path = tempfile.mkstemp(suffix=".png", prefix=f"{name}-", dir=_FOLDER)
+    os.close(handle)
+    return path
 
 
 def block_model(block, input_shape, *args, name=None, **kwargs):
@@ -48,25 +62,26 @@ def _plot_model_problem() -> str | None:
         import pydot  # noqa: F401
     except ImportError:
         return "pydot is not installed (pip install pydot)"
-    import shutil
-
     if shutil.which("dot") is None:
         return "Graphviz's `dot` is not on PATH (Debian/Ubuntu: apt-get install graphviz)"
     return None
 
 
 def draw(model, show_shapes: bool = True, rankdir: str = "TB", dpi: int = 64, path=None):
-    """Draw ``model``'s layer graph and return the PNG's path (None if it could not be drawn).
+    """Draw ``model``'s layer graph as a PNG.
 
-    In a notebook the picture is displayed; without pydot or Graphviz the cell prints why,
-    then the graph as text (:func:`graph_lines`).
+    In a notebook the picture is displayed and nothing is returned (no file name in the
+    cell's output) unless ``path`` was given; elsewhere the PNG's path is returned. Without
+    pydot or Graphviz the cell prints why, then the graph as text (:func:`graph_lines`),
+    and returns None.
 
     Args:
         model: a functional ``keras.Model`` (for one block, see :func:`block_model`).
         show_shapes: write each layer's output shape in its box.
         rankdir: ``"TB"`` top to bottom or ``"LR"`` left to right.
         dpi: resolution of the picture.
-        path: where to write the PNG (default: a temporary file).
+        path: where to write the PNG, returned (default: a temporary file, removed when
+            the Python process ends).
     """
     import keras
 
@@ -75,9 +90,9 @@ def draw(model, show_shapes: bool = True, rankdir: str = "TB", dpi: int = 64, pa
         print(f"(No picture: {problem}. The graph as text instead:)")
         print("\n".join(graph_lines(model)))
         return None
-    if path is None:
-        handle, path = tempfile.mkstemp(suffix=".png", prefix=f"{model.name}-")
-        os.close(handle)
+    asked = path is not None
+    if not asked:
+        path = _picture_path(model.name)
     keras.utils.plot_model(model, to_file=str(path), show_shapes=show_shapes,
                            show_layer_names=True, rankdir=rankdir, dpi=dpi)
     try:
@@ -86,6 +101,7 @@ def draw(model, show_shapes: bool = True, rankdir: str = "TB", dpi: int = 64, pa
 
         if get_ipython() is not None:
             display(Image(filename=str(path)))
+            return path if asked else None
     except ImportError:
         pass
     return path

@@ -142,7 +142,7 @@ def _inbox_path(assignment: str, key: str) -> str:
 # not with the cases.
 
 BATCH_LIMITS = {  # assignment -> (cell_timeout, budget) in seconds
-    "a1": (20, 75),
+    "a1": (10, 75),
     "a2": (30, 120),
     "a3": (60, 300),
 }

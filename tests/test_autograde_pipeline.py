@@ -66,6 +66,8 @@ def test_collect_from_an_lms_zip(course, tmp_path_factory):
         assert (submitted / student / "a1" / "timestamp.txt").exists()
     notes = {(r.student, Path(r.source).name): r.note for r in report}
     assert "older duplicate" in notes[("carol", "a1 (1).ipynb")]
+    for renamed in (("bob", "bob_Copy of a1.ipynb"), ("carol", "a1 (2).ipynb")):
+        assert "renamed" in notes[renamed], (renamed, notes[renamed])
     assert "taken as a1.ipynb" in notes[("dave", "homework.ipynb")]
     assert "does not match" in notes[("erin", "scratch.ipynb")]
     assert not (course.parent / "escape.ipynb").exists()
@@ -96,8 +98,9 @@ def test_release_check_catches_a_forgotten_regeneration(tmp_path):
     nb = nbformat.read(source, as_version=4)
     nb.cells[0].source += "\n\nOne more instruction."
     nbformat.write(nb, source)
-    assert release.check_release(tmp_path) == ["assignments/a1/a1.ipynb"]
-    assert cli.main(["--root", str(tmp_path), "check-release"]) == 1
+    # Regenerating a1 alone is enough to see it (every assignment is checked above).
+    assert release.check_release(tmp_path, ["a1"]) == ["assignments/a1/a1.ipynb"]
+    assert cli.main(["--root", str(tmp_path), "check-release", "a1"]) == 1
 
 
 def _grade_cell(outputs, grade=True, count=7):
@@ -178,6 +181,26 @@ def test_the_grader_kernelspec_is_installed():
     directory = grader_kernel.install_kernelspec()
     spec = (directory / "kernel.json").read_text()
     assert "course_utils.grader.kernel" in spec and sys.executable in spec
+
+
+def test_the_grader_kernel_preloads_keras_on_the_environments_backend():
+    code = ("import sys\nfrom course_utils.grader import kernel\n"
+            "print(kernel.preload(), sys.modules['keras'].backend.backend())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT,
+                          env=dict(os.environ, KERAS_BACKEND="tensorflow"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == "['keras'] tensorflow", done.stdout
+
+
+def test_a_module_that_cannot_be_preloaded_is_skipped_with_a_note(tmp_path, monkeypatch,
+                                                                   capsys):
+    (tmp_path / "broken_for_preload.py").write_text("raise ImportError('no backend here')")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(grader_kernel, "PRELOADED", ("broken_for_preload", "not_installed_x"))
+    assert grader_kernel.preload() == []
+    assert "could not preload broken_for_preload (ImportError: no backend here)" in \
+        capsys.readouterr().err
 
 
 def test_a_stuck_worker_is_replaced_and_the_rest_still_graded(tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ import submissions as subs
 from course_utils.grader import autograde, collect, export, release
 
 ROOT = Path(__file__).resolve().parent.parent
-CELL_TIMEOUT, BUDGET = 20, 75  # room for `import keras` while the other core runs a notebook
+CELL_TIMEOUT, BUDGET = 10, 75  # the grader kernel imports Keras before the first cell
 FULL, PART1 = 100.0, 45.0
 
 LOOP = '''def conv_output_size(n, k, stride=1, padding="valid"):
@@ -186,12 +186,10 @@ def course(tmp_path_factory):
     for student, nb in _cases().items():
         (inbox / student).mkdir(parents=True)
         nbformat.write(nb, inbox / student / "a1.ipynb")
-    # Files renamed by Colab or a browser, and one lying flat as an LMS exports it.
+    # A file renamed by Colab, graded like any other. (How browsers and LMSs rename
+    # files is collect's business alone: test_autograde_pipeline.py's collect tests.)
     (inbox / "colab_copy").mkdir()
     nbformat.write(subs.correct(), inbox / "colab_copy" / "Copy of a1.ipynb")
-    (inbox / "browser_copy").mkdir()
-    nbformat.write(subs.correct(), inbox / "browser_copy" / "a1 (1).ipynb")
-    nbformat.write(subs.correct(), inbox / "lmsstudent_a1 (2).ipynb")
     (inbox / "invalid_json").mkdir()
     (inbox / "invalid_json" / "a1.ipynb").write_text('{"cells": [ this is not json')
     (inbox / "not_a_notebook").mkdir()
@@ -349,11 +347,10 @@ def test_lying_count_params_is_caught_by_the_recheck(course):
     assert "parameters of layer 'c1_conv'" in text and "Expected: 156" in text
 
 
-@pytest.mark.parametrize("student", ["colab_copy", "browser_copy", "lmsstudent"])
-def test_renamed_notebooks_are_matched(course, student):
-    assert score(course, student) == FULL
+def test_a_notebook_renamed_by_colab_is_matched_and_graded(course):
+    assert score(course, "colab_copy") == FULL
     notes = {r.student: r.note for r in course["report"] if r.notebook}
-    assert "renamed" in notes[student]
+    assert "renamed" in notes["colab_copy"]
 
 
 @pytest.mark.parametrize("student", ["invalid_json", "not_a_notebook"])
@@ -396,17 +393,17 @@ def test_release_holds_no_hidden_tests_or_solutions():
 # Honest blocks (60 points) and a resnet50 that is really keras.applications.ResNet50, hidden
 # one way or another (test_own_work.A3_CHEATS). Whatever the submission does to its kernel,
 # the own-work check is decided from its source in the grading process: 60 each. One batch.
+#
+# Through the pipeline go the three ways of hiding it that once earned 85 to 100 points (a
+# check patched in the kernel, a computed import, a network built at module level), and a
+# cell that changes keras under every function. The other cheats of A3_CHEATS reach the
+# same decision (own_work.Submission.findings, the code the re-check calls): each is
+# checked there, in test_own_work.py, without spending a kernel on it.
 
 A3_PHRASES = {
     "patched_checks": "keras.applications",
     "computed_import": "importlib",
     "module_level_clone": "reached through _base",
-    "dunder_import": "__import__",
-    "exec_string": "applications",
-    "eval_inside": "eval",
-    "sys_modules": "sys.modules",
-    "globals_lookup": "globals",
-    "from_json": "model_from_json",
 }
 PATCH_KERAS_MODEL = '''import keras
 _Model = keras.Model
@@ -415,23 +412,12 @@ keras.Model = lambda inputs, outputs, **kw: keras.applications.ResNet50(
 '''
 
 
-def _resnet50_blob() -> str:
-    import base64
-    import zlib
-
-    import keras
-
-    text = keras.applications.ResNet50(weights=None).to_json()
-    return base64.b64encode(zlib.compress(text.encode(), 9)).decode()
-
-
 def _a3_cases():
-    from test_own_work import A3_CHEATS, from_json_cheat
+    from test_own_work import A3_CHEATS
 
     good = subs.correct("a3", "a3")
-    cheats = dict(A3_CHEATS, from_json=from_json_cheat(_resnet50_blob()))
-    cases = {f"a3_{case}": subs.set_solution(good, "resnet50", source)
-             for case, source in cheats.items()}
+    cases = {f"a3_{case}": subs.set_solution(good, "resnet50", A3_CHEATS[case])
+             for case in A3_PHRASES}
     # Changing keras under every function: none of them can be vouched for.
     cases["a3_patches_keras"] = subs.insert_cell_after(good, "conv_block", PATCH_KERAS_MODEL)
     return cases

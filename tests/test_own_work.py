@@ -1,6 +1,7 @@
 """The own-work check read from a notebook's source (course_utils.grader.own_work), case by
-case, without a kernel. The same cheats go through the real pipeline in
-test_grader_attacks.py (the ``a3_*`` cases)."""
+case, without a kernel: the decision the re-check takes in the grading process. Three of
+the cheats (those the once-trusted kernel let earn 85 to 100 points) also go through the
+real pipeline in test_grader_attacks.py, the ``a3_*`` cases."""
 
 from __future__ import annotations
 

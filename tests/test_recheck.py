@@ -59,6 +59,18 @@ def test_values_arrays_and_models_come_back_as_data():
     assert tuple(model.get_layer("c").output.shape) == (None, 6, 6, 2)
 
 
+def test_the_same_call_is_asked_of_the_kernel_once_and_rebuilt_each_time():
+    channel, kernel = _channel(STUDENT + "calls = []\n_build = build\n"
+                               "def build():\n    calls.append(1)\n    return _build()\n")
+    first, second = channel.call("build", (), {}), channel.call("build", (), {})
+    assert len(kernel["calls"]) == 1
+    assert first is not second and first.get_layer("c") is not second.get_layer("c")
+    assert first.to_json() == second.to_json()
+    channel.call("conv_output_size", (32, 5), {})
+    channel.call("conv_output_size", (32, 3), {})  # other arguments: asked again
+    assert channel.call("conv_output_size", (32, 3), {}) == 30
+
+
 def test_failures_and_odd_results_are_explained():
     channel, _ = _channel(STUDENT)
     with pytest.raises(NotImplementedError):

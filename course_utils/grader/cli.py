@@ -1,7 +1,7 @@
 """The instructor's grading pipeline, one command per step (all headless):
 
     python -m course_utils.grader release [A ...]      solutions/A -> assignments/A
-    python -m course_utils.grader check-release        exit 1 if assignments/ is stale
+    python -m course_utils.grader check-release [A ...]  exit 1 if assignments/ is stale
     python -m course_utils.grader collect A SOURCE     a folder or an LMS .zip of notebooks
     python -m course_utils.grader autograde A          every collected submission of A
     python -m course_utils.grader feedback A           HTML feedback, hidden tests removed
@@ -35,7 +35,8 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("release", help="solutions/A -> assignments/A")
     p.add_argument("assignments", nargs="*")
-    sub.add_parser("check-release", help="exit 1 if assignments/ is out of date")
+    p = sub.add_parser("check-release", help="exit 1 if assignments/ is out of date")
+    p.add_argument("assignments", nargs="*")
     sub.add_parser("install-kernel", help="install the grader kernel into this environment")
     p = sub.add_parser("collect", help="import submissions from a folder or an LMS zip")
     p.add_argument("assignment")
@@ -66,7 +67,7 @@ def main(argv=None) -> int:
             for path in release(root, args.assignments or None):
                 print(f"released {path.relative_to(root)}")
         elif args.command == "check-release":
-            stale = check_release(root)
+            stale = check_release(root, args.assignments or None)
             for name in stale:
                 print(f"out of date: {name}")
             if stale:

@@ -2,7 +2,7 @@
 
     python -m course_utils.grader.kernel -f CONNECTION_FILE [kernel options]
 
-It is an ordinary IPython kernel with three differences:
+It is an ordinary IPython kernel with four differences:
 
 1. Output that C libraries write straight to the process's file descriptors (TensorFlow's
    start-up chatter) is not copied into cells (``--IPKernelApp.capture_fd_output=False``),
@@ -17,6 +17,11 @@ It is an ordinary IPython kernel with three differences:
    them, even when grading runs as root. Without Landlock, a root grader drops to the user
    ``nobody`` where that user can run Python; otherwise the kernel says in its log that
    the submission runs unconfined.
+4. Keras, with its backend (TensorFlow unless the grading environment's ``KERAS_BACKEND``
+   says otherwise), is imported before the first cell, once the sandbox is in place: a
+   cell's time limit then measures the student's code, not TensorFlow's start-up, which
+   takes several seconds on a busy machine. The backend is the grading environment's, as
+   the re-check's is: a notebook cannot switch it while it is graded.
 """
 
 from __future__ import annotations
@@ -314,12 +319,35 @@ def install_kernelspec() -> Path:
     return directory
 
 
+PRELOADED = ("keras",)  # and the backend it imports
+
+
+def preload() -> list[str]:
+    """Import :data:`PRELOADED` modules that are installed; returns those imported."""
+    import importlib
+    import importlib.util
+
+    done = []
+    for name in PRELOADED:
+        if importlib.util.find_spec(name) is None:
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # the notebook's own import will show the error
+            print(f"grader_kernel: could not preload {name} ({type(exc).__name__}: {exc})",
+                  file=sys.stderr)
+        else:
+            done.append(name)
+    return done
+
+
 def main(argv=None):
     args = list(sys.argv[1:] if argv is None else argv)
     start = os.getcwd()
     apply_limits()
     args, how = sandbox(args)
-    print(f"grader_kernel: {how}", file=sys.stderr)
+    print(f"grader_kernel: {how}; preloaded: {', '.join(preload()) or 'nothing'}",
+          file=sys.stderr)
     if sys.path and sys.path[0] in ("", start):  # the grading directory is not importable
         del sys.path[0]
     sys.argv = [sys.argv[0], *args, "--IPKernelApp.capture_fd_output=False"]

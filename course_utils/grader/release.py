@@ -40,25 +40,31 @@ def release(root: Path = ROOT, names: list[str] | None = None) -> list[Path]:
     return written
 
 
-def check_release(root: Path = ROOT) -> list[str]:
-    """Regenerate every assignment in a scratch copy and list the released files that
-    differ from (or are missing in) assignments/. Empty means up to date."""
+def check_release(root: Path = ROOT, names: list[str] | None = None) -> list[str]:
+    """Regenerate the assignments ``names`` (default: every one) in a scratch copy and list
+    the released files that differ from (or are missing in) assignments/. Empty means up
+    to date."""
     stale = []
+    names = names or assignments(root)
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         shutil.copytree(root / "solutions", scratch / "solutions")
         shutil.copy(root / "nbgrader_config.py", scratch / "nbgrader_config.py")
-        release(scratch)
-        for fresh in sorted((scratch / "assignments").rglob("*.ipynb")):
-            relative = fresh.relative_to(scratch)
-            current = root / relative
-            if not current.exists():
-                stale.append(f"{relative} (missing)")
-            elif json.loads(current.read_text()) != json.loads(fresh.read_text()):
-                stale.append(str(relative))
-        for current in sorted((root / "assignments").rglob("*.ipynb")):
-            if not (scratch / current.relative_to(root)).exists():
-                stale.append(f"{current.relative_to(root)} (no source in solutions/)")
+        release(scratch, names)
+        for name in names:
+            for fresh in sorted((scratch / "assignments" / name).rglob("*.ipynb")):
+                relative = fresh.relative_to(scratch)
+                current = root / relative
+                if not current.exists():
+                    stale.append(f"{relative} (missing)")
+                elif json.loads(current.read_text()) != json.loads(fresh.read_text()):
+                    stale.append(str(relative))
+        released = sorted(p for p in (root / "assignments").glob("*") if p.is_dir())
+        for folder in (p for p in released
+                       if p.name in names or not (root / "solutions" / p.name).is_dir()):
+            for current in sorted(folder.rglob("*.ipynb")):
+                if not (scratch / current.relative_to(root)).exists():
+                    stale.append(f"{current.relative_to(root)} (no source in solutions/)")
     return stale
 
 
