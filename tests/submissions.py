@@ -223,3 +223,9 @@ def outputs_text(cell: dict) -> str:
     """Everything a cell printed or raised, as one text."""
     return "\n".join("".join(o.get("text", "")) + o.get("evalue", "")
                      + "".join(o.get("traceback", [])) for o in cell.get("outputs", []))
+
+
+def cell_text(graded, student: str, assignment: str, grade_id: str) -> str:
+    """Everything that cell ``grade_id`` of ``student``'s autograded notebook printed or
+    raised."""
+    return outputs_text(graded_cell(graded, student, assignment, grade_id))

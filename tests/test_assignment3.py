@@ -83,10 +83,6 @@ def graded(graded_a3):
     return graded_a3
 
 
-def _cell_text(graded, student, grade_id):
-    return subs.outputs_text(subs.graded_cell(graded, student, "a3", grade_id))
-
-
 def _feedback(graded, student):
     return (graded["root"] / "grading" / "feedback" / student / "a3" / "a3.html").read_text()
 
@@ -119,10 +115,10 @@ def test_nothing_but_ready_made_parts_earns_nothing(graded):
 def test_default_epsilon_loses_the_identity_tests_and_is_named(graded):
     # Shapes and parameters are right; every comparison of numbers fails.
     assert subs.score(graded, "default_epsilon") == 100 - 10 - 10 - 15 - 15
-    text = _cell_text(graded, "default_epsilon", "test_resnet50_same_as_keras")
+    text = subs.cell_text(graded, "default_epsilon", "a3", "test_resnet50_same_as_keras")
     assert "output of layer 'conv1_bn'" in text and "epsilon" in text
     assert "1.001e-05" not in text and "1.001e-5" not in text  # the setting, not the answer
-    text = _cell_text(graded, "default_epsilon", "test_identity_block_hidden")
+    text = subs.cell_text(graded, "default_epsilon", "a3", "test_identity_block_hidden")
     assert "output of layer 'b_1_bn'" in text and "epsilon" in text
     assert "epsilon" in _feedback(graded, "default_epsilon")
 
@@ -130,7 +126,7 @@ def test_default_epsilon_loses_the_identity_tests_and_is_named(graded):
 def test_stride_on_the_3x3_loses_the_identity_tests_and_is_named(graded):
     # Part 2 and the two identity tests of part 3; ResNet-50's shapes and count still hold.
     assert subs.score(graded, "stride_on_3x3") == 100 - 30 - 15 - 15
-    text = _cell_text(graded, "stride_on_3x3", "test_resnet50_same_as_keras")
+    text = subs.cell_text(graded, "stride_on_3x3", "a3", "test_resnet50_same_as_keras")
     assert "output shape of layer 'conv3_block1_1_conv'" in text and "strides" in text
     assert "strides" in _feedback(graded, "stride_on_3x3")
 
