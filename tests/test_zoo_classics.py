@@ -107,6 +107,11 @@ def test_nin_mlpconv_and_global_average_pooling():
     big = zoo.nin()
     assert big.count_params() == 7_595_176  # the ImageNet model: about 7.6M
     assert zoo.nin(include_top=False, pooling="avg").output_shape == (None, 1024)
+    any_size = zoo.nin(input_shape=(None, None, 3), classes=10)  # no dense layer to fix it
+    for side in ((67, 67), (100, 131)):
+        images = np.zeros((1, *side, 3), "float32")
+        assert any_size.predict(images, verbose=0).shape == (1, 10)
+    assert any_size.count_params() == model.count_params()
 
 
 def test_lrn_matches_tensorflow():
@@ -141,8 +146,9 @@ def test_wrong_arguments_are_explained(builder):
         builder(include_top=False, pooling="mean")
     with pytest.raises(ValueError, match="input_shape must be"):
         builder(input_shape=(224, 224))
-    with pytest.raises(ValueError, match="fixed input size"):
-        builder(input_shape=(None, None, 3))
+    if builder is not zoo.nin:  # NiN's classifier averages class maps: any size will do
+        with pytest.raises(ValueError, match="fixed input size"):
+            builder(input_shape=(None, None, 3))
 
 
 def test_scratch_batch_norm_matches_keras_in_training_and_inference():

@@ -54,6 +54,7 @@ def nin(*, include_top=True, input_shape=None, pooling=None, classes=1000,
         include_top: end with the class maps and their global average; ``False`` ends with
             block 4's 1024-channel maps.
         input_shape: ``(height, width, channels)``; default 224x224x3, at least 67x67.
+            ``None`` for height and width takes any size, with the classifier too.
         pooling: with ``include_top=False``: ``None`` (the maps), ``"avg"`` or ``"max"``.
         classes: number of output classes.
         classifier_activation: applied to the averaged class maps (``None`` for logits).
@@ -66,8 +67,10 @@ def nin(*, include_top=True, input_shape=None, pooling=None, classes=1000,
     """
     check_head_options(include_top=include_top, pooling=pooling, classes=classes,
                        classifier_activation=classifier_activation, network="NiN")
-    shape = check_input_shape(input_shape, default_size=224, min_size=67,
-                              include_top=include_top, network="NiN")
+    # The classifier is a global average of class maps: any input size will do.
+    shape = check_input_shape((224, 224, 3) if input_shape is None else input_shape,
+                              default_size=224, min_size=67, include_top=include_top,
+                              network="NiN", top_needs_fixed_size=False)
     inputs = keras.Input(shape=shape)
     x = inputs
     for block, (filters, kernel_size, strides, padding) in enumerate(BLOCKS, start=1):
