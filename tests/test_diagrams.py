@@ -10,6 +10,10 @@ import pytest
 from course_utils import diagrams
 from course_utils.zoo.resnet import basic_block
 
+needs_graphviz = pytest.mark.skipif(
+    diagrams._plot_model_problem() is not None,
+    reason="pydot or Graphviz missing: the text fallback is tested below")
+
 
 def _block():
     return diagrams.block_model(basic_block, (8, 8, 4), 4, name="basic_block")
@@ -32,16 +36,14 @@ def test_graph_as_text_lists_every_layer_with_its_inputs():
     assert "<-" in add and "," in add  # two inputs: the shortcut and the residual branch
 
 
-@pytest.mark.skipif(diagrams._plot_model_problem() is not None,
-                    reason="pydot or Graphviz missing: the text fallback is tested below")
+@needs_graphviz
 def test_a_picture_is_written_where_asked(tmp_path):
     path = diagrams.draw(_block(), path=tmp_path / "block.png")
     assert path == tmp_path / "block.png"
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.skipif(diagrams._plot_model_problem() is not None,
-                    reason="pydot or Graphviz missing: the text fallback is tested below")
+@needs_graphviz
 def test_temporary_pictures_are_removed_when_the_process_ends(tmp_path):
     code = ("from course_utils import diagrams\n"
             "from course_utils.zoo.resnet import basic_block\n"

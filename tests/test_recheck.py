@@ -60,15 +60,23 @@ def test_values_arrays_and_models_come_back_as_data():
 
 
 def test_the_same_call_is_asked_of_the_kernel_once_and_rebuilt_each_time():
-    channel, kernel = _channel(STUDENT + "calls = []\n_build = build\n"
-                               "def build():\n    calls.append(1)\n    return _build()\n")
+    channel, kernel = _channel(STUDENT + """
+calls = []
+_build, _size = build, conv_output_size
+def build():
+    calls.append("build")
+    return _build()
+def conv_output_size(n, k, stride=1, padding="valid"):
+    calls.append((n, k))
+    return _size(n, k, stride, padding)
+""")
     first, second = channel.call("build", (), {}), channel.call("build", (), {})
-    assert len(kernel["calls"]) == 1
+    assert kernel["calls"] == ["build"]
     assert first is not second and first.get_layer("c") is not second.get_layer("c")
     assert first.to_json() == second.to_json()
-    channel.call("conv_output_size", (32, 5), {})
-    channel.call("conv_output_size", (32, 3), {})  # other arguments: asked again
-    assert channel.call("conv_output_size", (32, 3), {}) == 30
+    sizes = [channel.call("conv_output_size", args, {}) for args in [(32, 5), (32, 3), (32, 3)]]
+    assert sizes == [28, 30, 30]
+    assert kernel["calls"] == ["build", (32, 5), (32, 3)]  # other arguments: asked again
 
 
 def test_failures_and_odd_results_are_explained():

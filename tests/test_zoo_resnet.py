@@ -156,6 +156,7 @@ def test_wrong_arguments_are_explained():
 def test_cifar_networks_have_the_papers_sizes(depth, paper):
     """Section 4.2 (Table 6): the paper rounds; the projection shortcuts add ~3k."""
     model = cifar_resnet(depth)
+    assert model.input_shape == (None, 32, 32, 3)  # the default input, as CIFAR's images
     weighted = [layer for layer in model.layers
                 if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
                 and not layer.name.endswith("_0_conv")]

@@ -99,7 +99,7 @@ def check_input_shape(input_shape, *, default_size: int, min_size: int, include_
             image is too small; the message names ``input_shape``.
     """
     if input_shape is None:
-        side = default_size if include_top and top_needs_fixed_size else None
+        side = default_size if include_top else None
         return (side, side, channels)
     try:
         shape = tuple(input_shape)

@@ -68,9 +68,9 @@ def nin(*, include_top=True, input_shape=None, pooling=None, classes=1000,
     check_head_options(include_top=include_top, pooling=pooling, classes=classes,
                        classifier_activation=classifier_activation, network="NiN")
     # The classifier is a global average of class maps: any input size will do.
-    shape = check_input_shape((224, 224, 3) if input_shape is None else input_shape,
-                              default_size=224, min_size=67, include_top=include_top,
-                              network="NiN", top_needs_fixed_size=False)
+    shape = check_input_shape(input_shape, default_size=224, min_size=67,
+                              include_top=include_top, network="NiN",
+                              top_needs_fixed_size=False)
     inputs = keras.Input(shape=shape)
     x = inputs
     for block, (filters, kernel_size, strides, padding) in enumerate(BLOCKS, start=1):

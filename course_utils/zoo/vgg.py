@@ -121,7 +121,8 @@ def vgg(depth: int, *, include_top=True, input_shape=None, pooling=None, classes
 
 
 def vgg16(*, include_top=True, input_shape=None, pooling=None, classes=1000,
-          classifier_activation="softmax", alpha=1.0, batch_norm=False, bn_momentum=0.99, name="vgg16"):
+          classifier_activation="softmax", alpha=1.0, batch_norm=False, bn_momentum=0.99,
+          name="vgg16"):
     """VGG-16 (Table 1, D): 13 convolutions and 3 dense layers, 138,357,544 parameters at
     224x224x3; ``keras.applications.VGG16`` layer for layer.
 
@@ -143,7 +144,8 @@ def vgg16(*, include_top=True, input_shape=None, pooling=None, classes=1000,
 
 
 def vgg19(*, include_top=True, input_shape=None, pooling=None, classes=1000,
-          classifier_activation="softmax", alpha=1.0, batch_norm=False, bn_momentum=0.99, name="vgg19"):
+          classifier_activation="softmax", alpha=1.0, batch_norm=False, bn_momentum=0.99,
+          name="vgg19"):
     """VGG-19 (Table 1, E): 16 convolutions and 3 dense layers, 143,667,240 parameters at
     224x224x3; ``keras.applications.VGG19`` layer for layer.
 
