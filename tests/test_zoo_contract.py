@@ -19,6 +19,7 @@ import re
 
 import keras
 import pytest
+from reference_identity import weights_not_drawn
 
 from course_utils import zoo
 
@@ -178,14 +179,14 @@ def test_a_good_call_builds(name):
     defining = _defining(name, builder)
     shape = {} if _is_wrapper(builder) else {"input_shape": (96, 96, 3)}
     keras.backend.clear_session()
-    features = builder(*defining, include_top=False, pooling="max", **shape)
-    assert isinstance(features, keras.Model) and len(features.output_shape) == 2
-    if not _is_wrapper(builder):
-        assert isinstance(features.layers[-1], keras.layers.GlobalMaxPooling2D), (
-            f"{name}: pooling='max' should end in common.head's global max pooling")
-        classifier = builder(*defining, classes=3, classifier_activation=None, **shape)
-        outputs = classifier.outputs
-        assert [tuple(o.shape) for o in outputs] == [(None, 3)] * len(outputs)
-        predictions = classifier.get_layer("predictions")
-        assert predictions.activation is keras.activations.linear
-    keras.backend.clear_session()
+    with weights_not_drawn():  # what is built is checked, not the weights
+        features = builder(*defining, include_top=False, pooling="max", **shape)
+        assert isinstance(features, keras.Model) and len(features.output_shape) == 2
+        if not _is_wrapper(builder):
+            assert isinstance(features.layers[-1], keras.layers.GlobalMaxPooling2D), (
+                f"{name}: pooling='max' should end in common.head's global max pooling")
+            classifier = builder(*defining, classes=3, classifier_activation=None, **shape)
+            outputs = classifier.outputs
+            assert [tuple(o.shape) for o in outputs] == [(None, 3)] * len(outputs)
+            predictions = classifier.get_layer("predictions")
+            assert predictions.activation is keras.activations.linear
