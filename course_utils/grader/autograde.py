@@ -158,6 +158,7 @@ def grade_students(root: Path, assignment: str, students: list[str], db: Path,
                 _notes_from_notebook(autograded / f"{n}.ipynb") for n in expected)))
         write_status(root, assignment, student, status, reason,
                      seconds=round(time.monotonic() - start, 1))
+        sweep_workdirs()  # the kernel is killed when done (GraderExecute): its folder goes now
 
 
 def _last_line(text: str) -> str:

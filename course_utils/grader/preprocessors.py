@@ -21,7 +21,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer
+from traitlets import Bool, Integer, default
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -54,6 +54,13 @@ class GraderExecute(Execute):
     recheck = Bool(
         True, help="Re-run passed test cells in the grading process (see course_utils.grader.recheck)."
     ).tag(config=True)
+
+    @default("shutdown_kernel")
+    def _kill_when_done(self):
+        # Nothing in the kernel is needed once the notebook and its re-check have run: a
+        # graceful shutdown would wait a few seconds per submission for TensorFlow to tear
+        # down. What a killed kernel leaves, the driver sweeps (kernel.sweep_workdirs).
+        return "immediate"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
