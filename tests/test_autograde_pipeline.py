@@ -273,3 +273,13 @@ def test_leftovers_of_ended_grader_kernels_are_swept(tmp_path):
     assert grader_kernel.sweep_workdirs(str(tmp_path)) == len(gone)
     assert not any(path.exists() for path in gone)
     assert all(path.exists() for path in kept) and other.exists()
+
+
+def test_grader_kernels_are_killed_once_graded():
+    """Nothing in a kernel is needed after its notebook and re-check have run: a graceful
+    shutdown only waits for TensorFlow to tear down (seconds a submission). The driver then
+    sweeps what the killed kernel left (the test above)."""
+    from course_utils.grader.preprocessors import GraderExecute
+
+    assert GraderExecute().shutdown_kernel == "immediate"
+    assert GraderExecute(shutdown_kernel="graceful").shutdown_kernel == "graceful"
