@@ -14,8 +14,8 @@ import numpy as np
 def weights_not_drawn():
     """Build models whose weights are never drawn from their initializers: layers, shapes
     and parameter counts are all there, the values are not (reading one is an error).
-    Drawing random weights is most of the time a big model takes to build (ConvNeXt-XLarge:
-    about 4 s of 4.5 s), and a test of names, shapes or counts does not need them. Keras's
+    Drawing random weights is most of the time a big model takes to build, and a test of
+    names, shapes or counts does not need them. Keras's
     ``StatelessScope`` defers each variable's initializer; Keras is cleared on the way out
     so that nothing later initializes the leftovers."""
     try:
