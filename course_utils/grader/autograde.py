@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_utils.grader import forkserver
 from course_utils.grader.kernel import install_kernelspec, landlock_abi, sweep_workdirs
 from course_utils.grader.paths import (
     GRADING,
@@ -129,36 +130,41 @@ def grade_students(root: Path, assignment: str, students: list[str], db: Path,
                    cell_timeout: int, budget: int) -> None:
     """Grade ``students`` one after the other in this process, with nbgrader's API (so the
     grading side imports TensorFlow once), writing each one's status as it goes."""
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config.loader import PyFileConfigLoader
+    with forkserver.running():  # Keras imported once for all this worker's kernels
+        from nbgrader.apps import NbGraderAPI
+        from traitlets.config.loader import PyFileConfigLoader
 
-    os.environ["PATH"] = child_env()["PATH"]  # nbgrader runs `alembic` from PATH
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    config.CourseDirectory.root = str(root)
-    config.CourseDirectory.db_url = db_url(db)
-    config.Execute.timeout = cell_timeout
-    config.GraderExecute.budget = budget
-    api = NbGraderAPI(config=config)
-    expected = release_notebooks(root, assignment)
-    for student in students:
-        start = time.monotonic()
-        write_status(root, assignment, student, "grading", started=time.time())
-        result = api.autograde(assignment, student, force=True, create=True)
-        log = logs_dir(root, assignment) / f"{student}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(result.get("log", "") + result.get("error", ""))
-        missing = _grades_complete(db, assignment, student)
-        if not result["success"] or missing:
-            status = "could not be graded"
-            reason = _last_line(result.get("error", "")) or missing or "nbgrader failed"
-        else:
-            status = "graded"
-            autograded = autograded_dir(root, student, assignment)
-            reason = "; ".join(filter(None, (
-                _notes_from_notebook(autograded / f"{n}.ipynb") for n in expected)))
-        write_status(root, assignment, student, status, reason,
-                     seconds=round(time.monotonic() - start, 1))
-        sweep_workdirs()  # the kernel is killed when done (GraderExecute): its folder goes now
+        os.environ["PATH"] = child_env()["PATH"]  # nbgrader runs `alembic` from PATH
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        config.CourseDirectory.root = str(root)
+        config.CourseDirectory.db_url = db_url(db)
+        config.Execute.timeout = cell_timeout
+        config.GraderExecute.budget = budget
+        api = NbGraderAPI(config=config)
+        expected = release_notebooks(root, assignment)
+        for student in students:
+            _grade_one(api, root, assignment, student, db, expected)
+
+
+def _grade_one(api, root, assignment, student, db, expected):
+    start = time.monotonic()
+    write_status(root, assignment, student, "grading", started=time.time())
+    result = api.autograde(assignment, student, force=True, create=True)
+    log = logs_dir(root, assignment) / f"{student}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(result.get("log", "") + result.get("error", ""))
+    missing = _grades_complete(db, assignment, student)
+    if not result["success"] or missing:
+        status = "could not be graded"
+        reason = _last_line(result.get("error", "")) or missing or "nbgrader failed"
+    else:
+        status = "graded"
+        autograded = autograded_dir(root, student, assignment)
+        reason = "; ".join(filter(None, (
+            _notes_from_notebook(autograded / f"{n}.ipynb") for n in expected)))
+    write_status(root, assignment, student, status, reason,
+                 seconds=round(time.monotonic() - start, 1))
+    sweep_workdirs()  # the kernel is killed when done (GraderExecute): its folder goes now
 
 
 def _last_line(text: str) -> str:

@@ -18,10 +18,14 @@ It is an ordinary IPython kernel with four differences:
    ``nobody`` where that user can run Python; otherwise the kernel says in its log that
    the submission runs unconfined.
 4. Keras, with its backend (TensorFlow unless the grading environment's ``KERAS_BACKEND``
-   says otherwise), is imported before the first cell, once the sandbox is in place: a
-   cell's time limit then measures the student's code, not TensorFlow's start-up, which
-   takes several seconds on a busy machine. The backend is the grading environment's, as
-   the re-check's is: a notebook cannot switch it while it is graded.
+   says otherwise), is imported before the first cell: a cell's time limit then measures
+   the student's code, not TensorFlow's start-up, which takes several seconds on a busy
+   machine. The backend is the grading environment's, as the re-check's is: a notebook
+   cannot switch it while it is graded. When autograding, the kernel is a copy of a fork
+   server that imported Keras once for all the worker's kernels
+   (:mod:`course_utils.grader.forkserver`); the limits and the sandbox are put in place
+   in the copy, before any of the notebook runs. Started on its own, the kernel imports
+   Keras itself, once the sandbox is in place.
 """
 
 from __future__ import annotations
@@ -312,6 +316,11 @@ def install_kernelspec() -> Path:
         "language": "python",
         "metadata": {"debugger": False},
     }
+    from course_utils.grader import forkserver
+
+    if forkserver.registered():  # else jupyter_client could not start the kernel at all
+        spec["metadata"]["kernel_provisioner"] = {
+            "provisioner_name": forkserver.PROVISIONER_NAME, "config": {}}
     path = directory / "kernel.json"
     text = json.dumps(spec, indent=1)
     if not path.exists() or path.read_text() != text:
@@ -341,12 +350,19 @@ def preload() -> list[str]:
     return done
 
 
-def main(argv=None):
+def main(argv=None, after_fork=False):
+    """Start the kernel; ``after_fork``: this process is a copy of the fork server
+    (:mod:`course_utils.grader.forkserver`), which has imported Keras already."""
     args = list(sys.argv[1:] if argv is None else argv)
     start = os.getcwd()
     apply_limits()
     args, how = sandbox(args)
-    print(f"grader_kernel: {how}; preloaded: {', '.join(preload()) or 'nothing'}",
+    if after_fork:  # a change of user forgets it: say again that the kernel dies with its server
+        from course_utils.grader.forkserver import die_with_parent
+
+        die_with_parent()
+    started = "forked from the fork server" if after_fork else "started on its own"
+    print(f"grader_kernel: {how}; {started}; preloaded: {', '.join(preload()) or 'nothing'}",
           file=sys.stderr)
     if sys.path and sys.path[0] in ("", start):  # the grading directory is not importable
         del sys.path[0]

@@ -1,0 +1,188 @@
+"""The fork server that grader kernels are copied from (course_utils.grader.forkserver):
+kernels come from it when it runs, and the usual way when it does not; only the grading
+process may ask it; its kernels are sandboxed, reported when they end, and die with it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from jupyter_client.manager import KernelManager
+
+from course_utils.grader import forkserver
+from course_utils.grader import kernel as grader_kernel
+from course_utils.grader.paths import KERNEL_NAME
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = ("import os, sys\n"
+         "print(os.getppid(), os.getsid(0) == os.getpid(), 'keras' in sys.modules,\n"
+         "      os.path.basename(os.getcwd()).startswith('course-grader-'))")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kernelspec():
+    grader_kernel.install_kernelspec()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """One fork server for the tests that leave it running (its start costs seconds)."""
+    with forkserver.running() as started:
+        assert started.wait_ready(), "the fork server did not start (see its output above)"
+        yield started
+
+
+def _run(km: KernelManager, code: str, timeout: float = 60) -> str:
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=timeout)
+        text = []
+
+        def keep(msg):
+            if msg["msg_type"] == "stream":
+                text.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                text.append("\n".join(msg["content"]["traceback"]))
+
+        client.execute_interactive(code, timeout=timeout, output_hook=keep)
+        return "".join(text)
+    finally:
+        client.stop_channels()
+
+
+def _gone(pid: int, within: float = 20) -> bool:
+    """The process has ended (a zombie nobody reaps counts as ended)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_the_provisioner_is_registered_and_named_by_the_kernelspec():
+    assert forkserver.registered(), (
+        "jupyter_client cannot find the course's provisioner: the package's entry point "
+        "(pyproject.toml, jupyter_client.kernel_provisioners) is not installed. Hint: run "
+        "`make setup` again after changing pyproject.toml.")
+    spec = json.loads((grader_kernel.install_kernelspec() / "kernel.json").read_text())
+    assert spec["metadata"]["kernel_provisioner"]["provisioner_name"] == \
+        forkserver.PROVISIONER_NAME
+
+
+def test_a_grader_kernel_is_a_sandboxed_copy_of_the_fork_server(server):
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    km.start_kernel()
+    try:
+        pid = km.provisioner.pid
+        ppid, own_session, preloaded, private = _run(km, PROBE).split()
+        assert int(ppid) == server.process.pid, "the kernel was not forked from the server"
+        assert (own_session, preloaded, private) == ("True", "True", "True")
+        denied = _run(km, f"open({str(ROOT / 'pyproject.toml')!r}).read()")
+        assert "PermissionError" in denied or not grader_kernel.landlock_abi(), denied
+    finally:
+        km.shutdown_kernel(now=True)
+    assert _gone(pid), "the killed kernel is still running"
+    assert server.process.poll() is None, "the fork server ended with its kernel"
+
+
+def test_the_fork_server_reports_how_a_kernel_ended(server):
+    with open(os.devnull, "rb") as null:
+        process = server.spawn(["-f", "/nonexistent/connection.json"], dict(os.environ),
+                               os.getcwd(), [null.fileno(), 1, 2])
+    code = process.wait(timeout=60)
+    assert code not in (None, 0), "a kernel without a connection file should fail"
+
+
+def test_without_a_fork_server_kernels_start_the_usual_way(monkeypatch):
+    monkeypatch.setattr(forkserver, "_current", None)
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    km.start_kernel()
+    try:
+        ppid, own_session, preloaded, private = _run(km, PROBE, timeout=120).split()
+        assert int(ppid) == os.getpid()
+        assert (preloaded, private) == ("True", "True")
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+def test_only_the_grading_process_may_ask_for_a_kernel(server):
+    """A notebook that found the socket (here: another process of the same user) gets
+    nothing: the server answers only the process that started it."""
+    asker = (
+        "import json, os, socket, sys\n"
+        "conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "conn.connect(sys.argv[1])\n"
+        "request = json.dumps({'args': ['-f', 'x'], 'env': {}, 'cwd': '/'}).encode() + b'\\n'\n"
+        "try:\n"
+        "    socket.send_fds(conn, [request], [0, 1, 2])\n"
+        "except OSError:\n"
+        "    pass\n"
+        "conn.settimeout(30)\n"
+        "print(conn.recv(4096).decode().strip() or 'hung up')\n")
+    before = set(_children(server.process.pid))
+    done = subprocess.run([sys.executable, "-c", asker, server.path], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "only the grading process may ask" in done.stdout, done.stdout
+    assert set(_children(server.process.pid)) == before, "the server forked for a stranger"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_kernels_die_with_the_fork_server():
+    server, km = forkserver.ForkServer(), None
+    try:
+        assert server.wait_ready()
+        connection = Path(server.folder) / "connection.json"
+        km = KernelManager(kernel_name=KERNEL_NAME, connection_file=str(connection))
+        km.write_connection_file()
+        with open(os.devnull, "rb") as null:
+            kernel = server.spawn(["-f", str(connection)], dict(os.environ), server.folder,
+                                  [null.fileno(), 1, 2])
+        time.sleep(1)
+        assert not _gone(kernel.pid, within=0.1), "the kernel ended before the test"
+        os.kill(server.process.pid, signal.SIGKILL)
+        assert _gone(kernel.pid), "a kernel outlived its fork server"
+        assert kernel.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if km is not None:
+            km.cleanup_resources()
+        server.close()
+    assert not os.path.exists(server.folder), "the fork server left its folder behind"
+
+
+def test_a_stranger_cannot_reach_the_socket_by_name(server):
+    mode = os.stat(server.folder).st_mode & 0o777
+    assert mode == 0o700, f"the socket's folder is open to others ({oct(mode)})"
+
+
+def test_a_request_without_streams_is_refused(server):
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(server.path)
+    conn.sendall(b'{"args": [], "env": {}, "cwd": "/"}\n')
+    conn.settimeout(30)
+    assert conn.recv(4096) == b"", "the server answered a request that brought no streams"
+    conn.close()
+    assert server.process.poll() is None, "a bad request stopped the fork server"
