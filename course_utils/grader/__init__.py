@@ -12,6 +12,7 @@
 - :mod:`~course_utils.grader.status`         how grading went for each submission
 - :mod:`~course_utils.grader.export`         HTML feedback, and grades with a status column
 - :mod:`~course_utils.grader.kernel`         the sandboxed kernel that runs submissions
+- :mod:`~course_utils.grader.forkserver`     kernels copied from a process that imported Keras once
 
 What released notebooks import (the checks their test cells call) is :mod:`course_utils.grading`,
 which needs none of this. Importing this package is cheap: the kernel imports :mod:`.paths`.
