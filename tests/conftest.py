@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTS = Path(__file__).resolve().parent
 # Modules that run the instructor's pipeline (nbgrader, grader kernels): the "grading" part.
 GRADING_MODULES = {"test_autograde_pipeline.py", "test_grader_attacks.py",
-                   "test_assignment2.py", "test_assignment3.py"}
+                   "test_assignment2.py", "test_assignment3.py", "test_forkserver.py"}
 PARTS = ("unit", "notebook", "grading")
 MAX_WORKERS = 8  # each worker imports TensorFlow and may grade with two kernels of its own
 
@@ -135,7 +135,22 @@ def pytest_collection_modifyitems(config, items):
         else:
             continue
         item.add_marker(pytest.mark.xdist_group(group))
+    if hasattr(config, "workerinput"):  # the order in which xdist hands out the groups
+        items[:] = sorted(items, key=_heaviest_first)
     _write_groups(config, items)
+
+
+def _heaviest_first(item):
+    """Long groups first, so that neither worker is left with one at the end while the
+    other idles: the grading batches (minutes each), the modules that share fixtures,
+    the notebooks (tens of seconds each), then the many short tests. A module's tests
+    keep their order (the sort is stable)."""
+    groups = [m.args[0] for m in item.iter_markers("xdist_group") if m.args]
+    if any(str(g).startswith("grade-") for g in groups):
+        return 0
+    if groups:
+        return 1
+    return 2 if _part(item) == "notebook" else 3
 
 
 # pytest-xdist's loadgroup carries a test's group in its node id, which pytest 9.2 no longer
@@ -177,6 +192,8 @@ def pytest_xdist_make_scheduler(config, log):
     if config.getoption("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadGroupScheduling
+
+    config.option.loadscopereorder = False  # keep _heaviest_first's order, not test counts
 
     class CourseGroups(LoadGroupScheduling):
         """loadgroup, with the groups read from the workers' files."""
