@@ -1,5 +1,7 @@
 """How fast does a class get graded? Seconds per submission, sequential vs parallel, and
-the ratio to the bare floor (starting the grader kernel and importing TensorFlow).
+the ratio to the bare floor (starting the grader kernel and importing TensorFlow). It
+also prints what starting a kernel costs when it is forked from the fork server, as the
+autograde workers do (course_utils/grader/forkserver.py).
 
     python benchmarks/grading_speed.py                 # 8 submissions, 1 job vs all cores
     python benchmarks/grading_speed.py -n 16 --jobs 1 2 4
@@ -42,22 +44,34 @@ def scratch_course(directory: Path, n: int) -> Path:
     return root
 
 
-def floor_seconds(repeats: int = 3) -> float:
-    """Start the grader kernel, import TensorFlow through Keras, shut down."""
+def floor_seconds(repeats: int = 3, forked: bool = False) -> float:
+    """Start the grader kernel, import TensorFlow through Keras, shut down; ``forked``: the
+    kernels come from a fork server (its own start is not counted)."""
+    import contextlib
+
     from jupyter_client.manager import start_new_kernel
+
+    from course_utils.grader import forkserver
 
     grader_kernel.install_kernelspec()
     times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        km, kc = start_new_kernel(kernel_name=paths.KERNEL_NAME)
-        try:
-            kc.execute_interactive("import keras", timeout=120)
-        finally:
-            kc.stop_channels()
-            km.shutdown_kernel(now=True)
-        times.append(time.perf_counter() - start)
+    with forkserver.running() if forked else contextlib.nullcontext() as server:
+        if server is not None:
+            server.wait_ready()
+        for _ in range(repeats):
+            times.append(_one_kernel(start_new_kernel))
     return min(times)
+
+
+def _one_kernel(start_new_kernel) -> float:
+    start = time.perf_counter()
+    km, kc = start_new_kernel(kernel_name=paths.KERNEL_NAME)
+    try:
+        kc.execute_interactive("import keras", timeout=120)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return time.perf_counter() - start
 
 
 def main(argv=None) -> int:
@@ -67,6 +81,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     floor = floor_seconds()
     print(f"floor (grader kernel start + TensorFlow import): {floor:.2f} s")
+    forked = floor_seconds(forked=True)
+    print(f"the same, forked from the fork server: {forked:.2f} s = {forked / floor:.2f} x "
+          f"the floor")
     rows = []
     for jobs in args.jobs:
         with tempfile.TemporaryDirectory() as tmp:

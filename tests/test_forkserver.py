@@ -186,3 +186,24 @@ def test_a_request_without_streams_is_refused(server):
     assert conn.recv(4096) == b"", "the server answered a request that brought no streams"
     conn.close()
     assert server.process.poll() is None, "a bad request stopped the fork server"
+
+
+class _UsualLaunch(Exception):
+    """Raised in place of starting a kernel the usual way (no kernel needed to see it)."""
+
+
+def test_a_fork_server_that_fails_to_fork_falls_back_to_the_usual_launch(server, monkeypatch):
+    from jupyter_client.provisioning import LocalProvisioner
+
+    async def usual(self, cmd, **kwargs):
+        raise _UsualLaunch(cmd)
+
+    def broken(*args, **kwargs):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(LocalProvisioner, "launch_kernel", usual)
+    monkeypatch.setattr(server, "spawn", broken)
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    with pytest.raises(_UsualLaunch):
+        km.start_kernel()
+    km.cleanup_resources()

@@ -333,6 +333,10 @@ class ForkServerProvisioner(LocalProvisioner):
             stdio = [devnull, _stdio_fd(kwargs.get("stdout"), 1),
                      _stdio_fd(kwargs.get("stderr"), 2)]
             self.process = server.spawn(cmd[3:], env, cwd, stdio)
+        except (OSError, ValueError) as exc:  # the server is gone or confused: start anew
+            self.log.warning(f"fork server: {type(exc).__name__}: {exc}; starting the "
+                             "kernel the usual way")
+            return await super().launch_kernel(cmd, **kwargs)
         finally:
             os.close(devnull)
         self.pid = self.pgid = self.process.pid
