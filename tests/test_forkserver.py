@@ -207,3 +207,31 @@ def test_a_fork_server_that_fails_to_fork_falls_back_to_the_usual_launch(server,
     with pytest.raises(_UsualLaunch):
         km.start_kernel()
     km.cleanup_resources()
+
+
+def test_a_fork_server_that_runs_threads_refuses_to_fork(tmp_path):
+    """A copy of a process keeps only the thread that forked: a fork server with a second
+    Python thread says no, and the provisioner starts the kernel the usual way."""
+    script = ("import sys, threading, time\n"
+              "threading.Thread(target=time.sleep, args=(120,), daemon=True).start()\n"
+              "from course_utils.grader.forkserver import serve\n"
+              "serve(sys.argv[1], int(sys.argv[2]))\n")
+    path = str(tmp_path / "socket")
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen([sys.executable, "-c", script, path, str(write_end)],
+                               pass_fds=[write_end])
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end, "rb") as ready:
+            assert ready.readline() == b"ready\n", "the fork server did not start"
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(path)
+        request = json.dumps({"args": ["-f", "x"], "env": {}, "cwd": "/"}).encode() + b"\n"
+        with open(os.devnull, "rb") as null:
+            socket.send_fds(conn, [request], [null.fileno(), 1, 2])
+        reply = forkserver.ForkedKernel.read_line(conn, timeout=30)
+        conn.close()
+        assert reply == {"error": "the fork server runs threads"}, reply
+    finally:
+        process.kill()
+        process.wait()

@@ -21,8 +21,11 @@ What the fork server adds:
 - No fork server (another program grading, the server failed to start): kernels start
   the usual way.
 
-The fork server forks with one thread (an idle OpenBLAS thread pool that NumPy starts
-and that stops itself around a fork), before TensorFlow has started any of its own.
+A fork copies only the thread that forks, so the fork server runs no Python thread but its
+main one (it refuses to fork otherwise, and the kernel starts the usual way). Importing
+Keras starts one native thread, NumPy's idle OpenBLAS pool, which OpenBLAS itself stops
+around a fork; TensorFlow starts its thread pools when it first runs an operation, which
+the fork server never does.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from jupyter_client.provisioning import LocalProvisioner
@@ -153,6 +157,9 @@ def serve(path: str, ready_fd: int) -> None:
             try:
                 if _peer_pid(conn) != parent:
                     conn.sendall(b'{"error": "only the grading process may ask"}\n')
+                    raise ConnectionError("refused")
+                if threading.active_count() > 1:  # a copy would lack them: do not fork
+                    conn.sendall(b'{"error": "the fork server runs threads"}\n')
                     raise ConnectionError("refused")
                 request, fds = _recv_request(conn)
             except (OSError, ValueError):
