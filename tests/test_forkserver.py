@@ -16,6 +16,7 @@ from jupyter_client.manager import KernelManager
 
 from course_utils.grader import forkserver
 from course_utils.grader import kernel as grader_kernel
+from course_utils.grader import process as grader_process
 from course_utils.grader.paths import KERNEL_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,25 +131,13 @@ def test_only_the_grading_process_may_ask_for_a_kernel(server):
         "    pass\n"
         "conn.settimeout(30)\n"
         "print(conn.recv(4096).decode().strip() or 'hung up')\n")
-    before = set(_children(server.process.pid))
+    before = set(grader_process._descendants(server.process.pid))
     done = subprocess.run([sys.executable, "-c", asker, server.path], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "only the grading process may ask" in done.stdout, done.stdout
-    assert set(_children(server.process.pid)) == before, "the server forked for a stranger"
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
+    after = set(grader_process._descendants(server.process.pid))
+    assert after == before, "the server forked a kernel for a stranger"
 
 
 def test_kernels_die_with_the_fork_server():
@@ -173,7 +162,7 @@ def test_kernels_die_with_the_fork_server():
     assert not os.path.exists(server.folder), "the fork server left its folder behind"
 
 
-def test_a_stranger_cannot_reach_the_socket_by_name(server):
+def test_the_socket_lives_in_a_folder_only_its_owner_may_enter(server):
     mode = os.stat(server.folder).st_mode & 0o777
     assert mode == 0o700, f"the socket's folder is open to others ({oct(mode)})"
 

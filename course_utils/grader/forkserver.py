@@ -81,14 +81,14 @@ def _recv_request(conn: socket.socket):
     return json.loads(data), fds
 
 
-def _become_kernel(request: dict, fds: list[int], keep_closed: list[int], parent: int):
-    """In the forked copy: take the request's streams, environment and folder, then run
-    the grader kernel's own ``main``. Never returns."""
+def _become_kernel(request: dict, fds: list[int], keep_closed: list[int], server: int):
+    """In the forked copy of the fork server (pid ``server``): take the request's streams,
+    environment and folder, then run the grader kernel's own ``main``. Never returns."""
     code = 1
     try:
         os.setsid()
         die_with_parent()
-        if os.getppid() != parent:
+        if os.getppid() != server:  # the server ended before the line above took effect
             os._exit(1)
         for fd in keep_closed:
             with contextlib.suppress(OSError):
@@ -166,9 +166,10 @@ def serve(path: str, ready_fd: int) -> None:
                 conn.close()
             else:
                 others = [listener.fileno(), *(c.fileno() for c in children.values())]
+                server = os.getpid()
                 pid = os.fork()
                 if pid == 0:
-                    _become_kernel(request, fds, [*others, conn.fileno()], os.getppid())
+                    _become_kernel(request, fds, [*others, conn.fileno()], server)
                 for fd in fds:
                     os.close(fd)
                 children[pid] = conn
