@@ -2,7 +2,8 @@
 names and types in the same order, the same output shape and parameter count for every
 layer, and the same outputs once the reference's weights are copied in.
 
-Also :func:`weights_not_drawn`, for the tests that read only a model's structure."""
+Also :func:`weights_not_drawn`, for the tests that read only a model's structure, and
+:func:`built_then_drawn`, a faster way to build with weights."""
 
 import contextlib
 
@@ -29,11 +30,19 @@ def _layers(model):
     return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
 
 
+def built_then_drawn(build, *args, **kwargs):
+    """``build(*args, **kwargs)`` with its weights drawn all at once when it is built (a
+    ``StatelessScope`` defers each initializer until the scope ends), which takes about
+    half the time of drawing them layer by layer; the same model, the same initializers."""
+    with keras.StatelessScope():
+        return build(*args, **kwargs)
+
+
 def assert_identical(ours_fn, reference_fn, kwargs, rtol=1e-5, atol=1e-5):
     keras.backend.clear_session()  # Keras names unnamed layers from fresh counters
-    reference = reference_fn(weights=None, **kwargs)
+    reference = built_then_drawn(reference_fn, weights=None, **kwargs)
     keras.backend.clear_session()
-    ours = ours_fn(**kwargs)
+    ours = built_then_drawn(ours_fn, **kwargs)
     assert ours.count_params() == reference.count_params()
     mine, theirs = _layers(ours), _layers(reference)
     assert [x.name for x in mine] == [x.name for x in theirs]

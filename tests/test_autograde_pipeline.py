@@ -1,6 +1,7 @@
 """Pieces of the instructor's pipeline that need no grading run: collecting files from
 Colab and LMSs, the release check, the nbgrader plugins and the grader kernel's sandbox."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -283,3 +284,21 @@ def test_grader_kernels_are_killed_once_graded():
 
     assert GraderExecute().shutdown_kernel == "immediate"
     assert GraderExecute(shutdown_kernel="graceful").shutdown_kernel == "graceful"
+
+
+def test_a_workers_command_line_names_no_student(tmp_path, monkeypatch):
+    """Grader kernels can read ``/proc``, and those forked from a worker share its command
+    line: the worker is told whom it grades in a file, read after its fork server forked."""
+    started = []
+
+    class Recorder:
+        def __init__(self, command, **kwargs):
+            started.append(command)
+
+    monkeypatch.setattr(autograde.subprocess, "Popen", Recorder)
+    worker = autograde._Worker(["alice-1234", "bob-5678"], tmp_path / "0.db")
+    autograde._start_worker(tmp_path, "a1", worker, cell_timeout=1, budget=1, log=None)
+    (command,) = started
+    assert not any("alice" in part or "bob" in part for part in command), command
+    listed = Path(command[command.index("--students") + 1])
+    assert json.loads(listed.read_text()) == ["alice-1234", "bob-5678"]

@@ -2,6 +2,7 @@
 kernels come from it when it runs, and the usual way when it does not; only the grading
 process may ask it; its kernels are sandboxed, reported when they end, and die with it."""
 
+import contextlib
 import json
 import os
 import signal
@@ -216,7 +217,8 @@ def test_a_fork_server_that_runs_threads_refuses_to_fork(tmp_path):
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.connect(path)
         request = json.dumps({"args": ["-f", "x"], "env": {}, "cwd": "/"}).encode() + b"\n"
-        with open(os.devnull, "rb") as null:
+        # The server may refuse, and hang up, before it reads the request: sending can fail.
+        with open(os.devnull, "rb") as null, contextlib.suppress(BrokenPipeError):
             socket.send_fds(conn, [request], [null.fileno(), 1, 2])
         reply = forkserver.ForkedKernel.read_line(conn, timeout=30)
         conn.close()
@@ -224,3 +226,75 @@ def test_a_fork_server_that_runs_threads_refuses_to_fork(tmp_path):
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_batchs_kernels_come_from_fork_servers_forked_from_their_workers(graded_a2):
+    """What the grading of a class uses: each worker imports Keras once and forks its fork
+    server from itself; every kernel of the batch is a copy of such a server."""
+    logs = sorted((graded_a2["root"] / "grading" / "logs" / "a2").glob("_worker*.log"))
+    assert logs, "the batch left no worker logs"
+    for log in logs:
+        text = log.read_text()
+        assert "the fork server was forked from this worker" in text, text[-3000:]
+        kernels = [line for line in text.splitlines() if line.startswith("grader_kernel:")]
+        assert kernels and all("forked from the fork server" in k for k in kernels), kernels
+
+
+FORKED_HERE = """
+import json, os, sys
+from jupyter_client.manager import KernelManager
+from course_utils.grader import forkserver
+from course_utils.grader.paths import KERNEL_NAME
+
+with forkserver.running(fork=True) as server:
+    assert server.wait_ready(), "the forked fork server did not get ready"
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    km.start_kernel()
+    client = km.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    seen = []
+    client.execute_interactive(
+        "import os, sys; print(repr((os.getppid(), sys.path, open('/proc/self/cmdline').read())))",
+        timeout=60, output_hook=lambda m: seen.append(m["content"].get("text", "")))
+    client.stop_channels()
+    km.shutdown_kernel(now=True)
+    print(json.dumps({"forked": server.forked, "server": server.process.pid,
+                      "me": os.getpid(), "kernel": "".join(seen)}))
+"""
+
+
+def test_a_fork_server_forked_from_its_caller_serves_clean_kernels(tmp_path):
+    """Forked from a single-threaded caller (a grading worker): its kernels' parent is the
+    server, and the caller's folder (a course, with its solutions) is not on their
+    ``sys.path``. They do share the caller's command line, which is why a worker's names
+    no student (tests/test_autograde_pipeline.py)."""
+    caller = tmp_path / "caller with a secret-looking name"
+    caller.mkdir()
+    done = subprocess.run([sys.executable, "-c", FORKED_HERE, "--caller-argument"],
+                          cwd=caller, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["forked"] and report["server"] != report["me"], report
+    ppid, path, cmdline = eval(report["kernel"])  # a repr the kernel printed  # noqa: S307
+    assert ppid == report["server"], "the kernel was not forked from the forked server"
+    assert str(caller) not in path, path
+    assert "--caller-argument" in cmdline, "was the kernel forked from this caller at all?"
+
+
+def test_a_fork_server_is_not_forked_from_a_process_that_runs_threads():
+    """pytest-xdist's worker (this process, when run so) runs threads: a copy would lack
+    them, so the server starts afresh instead."""
+    import threading
+
+    stop = threading.Event()
+    extra = threading.Thread(target=stop.wait, daemon=True)
+    extra.start()
+    try:
+        server = forkserver.ForkServer(fork=True)
+        try:
+            assert not server.forked and isinstance(server.process, subprocess.Popen)
+        finally:
+            server.close()
+    finally:
+        stop.set()

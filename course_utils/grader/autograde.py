@@ -126,11 +126,20 @@ def _notes_from_notebook(path: Path) -> str:
     return ""
 
 
-def grade_students(root: Path, assignment: str, students: list[str], db: Path,
+def grade_students(root: Path, assignment: str, students: list[str] | Path, db: Path,
                    cell_timeout: int, budget: int) -> None:
     """Grade ``students`` one after the other in this process, with nbgrader's API (so the
-    grading side imports TensorFlow once), writing each one's status as it goes."""
-    with forkserver.running():  # Keras imported once for all this worker's kernels
+    grading side imports TensorFlow once), writing each one's status as it goes.
+
+    ``students`` may be a JSON file that lists them (how a worker is told): it is read after
+    the fork server is forked from this process, so no kernel's memory holds the list, and
+    no process's command line shows it to the kernels that can read ``/proc``."""
+    # Keras imported once, here, for the re-checks and for all this worker's kernels
+    with forkserver.running(fork=True) as server:
+        how = "forked from this worker" if server.forked else "started on its own"
+        print(f"grading worker: the fork server was {how}", file=sys.stderr, flush=True)
+        if isinstance(students, Path):
+            students = json.loads(students.read_text())
         from nbgrader.apps import NbGraderAPI
         from traitlets.config.loader import PyFileConfigLoader
 
@@ -181,9 +190,11 @@ class _Worker:
 
 
 def _start_worker(root, assignment, worker, cell_timeout, budget, log):
+    students = worker.db.with_suffix(".students.json")
+    students.write_text(json.dumps(worker.students))
     command = [sys.executable, "-m", "course_utils.grader", "--root", str(root), "_worker",
-               assignment, "--db", str(worker.db), "--cell-timeout", str(cell_timeout),
-               "--budget", str(budget), *worker.students]
+               assignment, "--students", str(students), "--db", str(worker.db),
+               "--cell-timeout", str(cell_timeout), "--budget", str(budget)]
     worker.process = subprocess.Popen(command, cwd=root, env=child_env(), stdout=log,
                                       stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -303,6 +314,7 @@ def autograde(root: Path, assignment: str, students: list[str] | None = None,
         _run_workers(root, assignment, workers, cell_timeout, budget)
     sweep_workdirs()  # what killed or sandboxed kernels could not remove themselves
     for worker in workers:
+        worker.db.with_suffix(".students.json").unlink(missing_ok=True)
         if worker.db != main_db:
             merge_gradebook(worker.db, main_db, assignment, shards[workers.index(worker)])
             worker.db.unlink(missing_ok=True)

@@ -53,7 +53,7 @@ def main(argv=None) -> int:
                    help="submissions graded side by side (default: one per core)")
     p = sub.add_parser("_worker", help=argparse.SUPPRESS)
     p.add_argument("assignment")
-    p.add_argument("students", nargs="+")
+    p.add_argument("--students", type=Path, required=True, help="a JSON list of them")
     p.add_argument("--db", type=Path, required=True)
     p.add_argument("--cell-timeout", type=int, default=DEFAULT_CELL_TIMEOUT)
     p.add_argument("--budget", type=int, default=DEFAULT_BUDGET)

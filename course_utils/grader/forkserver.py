@@ -2,9 +2,12 @@
 
 Starting a grader kernel costs several seconds, most of them importing Keras and its
 backend; a class of submissions pays it once per notebook. A grading worker therefore
-starts one *fork server* (:func:`running`): a process that imports what the kernel
-preloads (:data:`course_utils.grader.kernel.PRELOADED`) and IPython's kernel, then waits.
-For each kernel, jupyter_client's provisioner (:class:`ForkServerProvisioner`, named in
+imports what the kernel preloads (:data:`course_utils.grader.kernel.PRELOADED`) and
+IPython's kernel, then forks one *fork server* from itself (:func:`running`), which waits;
+the worker needs Keras itself for the re-checks, so the import is paid once. (A process
+that runs threads, or wants another environment, starts the server afresh with
+``python -m`` instead.) The worker forks before it reads whom it grades, and is told in a
+file, not on its command line, which the kernels share. For each kernel, jupyter_client's provisioner (:class:`ForkServerProvisioner`, named in
 the kernelspec) asks it for a copy of itself; the copy becomes a grader kernel exactly as
 ``python -m course_utils.grader.kernel`` would (limits, sandbox, then IPython's kernel),
 with the environment, folder and standard streams that the provisioner gives it.
@@ -196,17 +199,52 @@ def serve(path: str, ready_fd: int) -> None:
 class ForkServer:
     """A fork server started by this process (see :func:`running`)."""
 
-    def __init__(self, env: dict | None = None):
+    def __init__(self, env: dict | None = None, fork: bool = False):
         self.folder = tempfile.mkdtemp(prefix="course-forkserver-")
         os.chmod(self.folder, 0o700)
         self.path = os.path.join(self.folder, "socket")
         read_end, write_end = os.pipe()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__, self.path, str(write_end)],
-            pass_fds=[write_end], cwd=self.folder, env=env, stdin=subprocess.DEVNULL)
+        self.process = self._fork(read_end, write_end) if fork and env is None else None
+        self.forked = self.process is not None  # from this process, not started afresh
+        if self.process is None:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", __name__, self.path, str(write_end)],
+                pass_fds=[write_end], cwd=self.folder, env=env, stdin=subprocess.DEVNULL)
         os.close(write_end)
         self._ready = os.fdopen(read_end, "rb")
         self.ready = False
+
+    def _fork(self, read_end: int, write_end: int) -> _Child | None:
+        """Import what a kernel preloads here, then fork the fork server from this process
+        (it need not import them again); None if this process runs a second thread."""
+        from course_utils.grader import kernel
+
+        kernel.preload()
+        import ipykernel.kernelapp  # noqa: F401
+
+        if threading.active_count() > 1:
+            return None
+        started_in = os.getcwd()
+        pid = os.fork()
+        if pid:
+            return _Child(pid)
+        code = 1
+        try:  # the copy: as `python -m` would have started it, in its own folder
+            os.close(read_end)
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.close(null)
+            os.chdir(self.folder)
+            if sys.path and sys.path[0] in ("", started_in):
+                sys.path[0] = self.folder
+            serve(self.path, write_end)
+            code = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(code)
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> bool:
         """True once the server listens; False if it failed or did not in ``timeout``."""
@@ -221,7 +259,8 @@ class ForkServer:
         try:
             conn.connect(self.path)
             request = json.dumps({"args": args, "env": env, "cwd": cwd}).encode() + b"\n"
-            socket.send_fds(conn, [request], stdio)
+            with contextlib.suppress(BrokenPipeError):  # refused before it read: see why
+                socket.send_fds(conn, [request], stdio)
             reply = ForkedKernel.read_line(conn, timeout=30)
             if "pid" not in reply:
                 raise OSError(f"the fork server said {reply}")
@@ -239,6 +278,32 @@ class ForkServer:
             os.unlink(self.path)
         with contextlib.suppress(OSError):
             os.rmdir(self.folder)
+
+
+class _Child:
+    """What :class:`ForkServer` needs of a ``Popen``, for a fork server it forked."""
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere
+                done, status = self.pid, 0
+            if done:
+                self.returncode = _exit_code(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        while self.poll() is None:
+            time.sleep(0.01)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
 
 
 class ForkedKernel:
@@ -299,11 +364,16 @@ _current: ForkServer | None = None
 
 
 @contextlib.contextmanager
-def running(env: dict | None = None):
+def running(env: dict | None = None, fork: bool = False):
     """Start a fork server for the grader kernels that this process launches; stop it on
-    the way out. Its imports run while the caller goes on."""
+    the way out. Its imports run while the caller goes on; with ``fork``, this process
+    imports them, then forks the server (one import, not two: for a process that needs
+    Keras itself, such as a grading worker, whose re-checks rebuild models)."""
     global _current
-    server = ForkServer(env)
+    if _current is not None:  # one per process
+        yield _current
+        return
+    server = ForkServer(env, fork=fork)
     _current = server
     try:
         yield server
