@@ -2,7 +2,7 @@
 
 - :mod:`~course_utils.grader.cli`            ``python -m course_utils.grader STEP``: the command line
 - :mod:`~course_utils.grader.paths`          where every step reads and writes (``grading/``, ``grades.csv``)
-- :mod:`~course_utils.grader.process`        nbgrader as a child process, stopped with all it started
+- :mod:`~course_utils.grader.process`        nbgrader's API in this process; stopping a grading process and all it started
 - :mod:`~course_utils.grader.release`        ``solutions/`` -> ``assignments/``, and the staleness check
 - :mod:`~course_utils.grader.collect`        submissions from a folder or an LMS zip, names repaired
 - :mod:`~course_utils.grader.autograde`      worker processes, sharded gradebooks, the watchdog

@@ -31,7 +31,7 @@ from course_utils.grader.paths import (
     shard_gradebook_path,
     submitted_dir,
 )
-from course_utils.grader.process import GradingError, child_env, kill_group
+from course_utils.grader.process import GradingError, child_env, kill_group, nbgrader_api
 from course_utils.grader.release import release_notebooks
 from course_utils.grader.status import read_status, status_path, write_status
 
@@ -140,19 +140,12 @@ def grade_students(root: Path, assignment: str, students: list[str] | Path, db: 
         print(f"grading worker: the fork server was {how}", file=sys.stderr, flush=True)
         if isinstance(students, Path):
             students = json.loads(students.read_text())
-        from nbgrader.apps import NbGraderAPI
-        from traitlets.config.loader import PyFileConfigLoader
-
-        os.environ["PATH"] = child_env()["PATH"]  # nbgrader runs `alembic` from PATH
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-        config.CourseDirectory.root = str(root)
-        config.CourseDirectory.db_url = db_url(db)
-        config.Execute.timeout = cell_timeout
-        config.GraderExecute.budget = budget
-        api = NbGraderAPI(config=config)
-        expected = release_notebooks(root, assignment)
-        for student in students:
-            _grade_one(api, root, assignment, student, db, expected)
+        settings = {"CourseDirectory.db_url": db_url(db), "Execute.timeout": cell_timeout,
+                    "GraderExecute.budget": budget}
+        with nbgrader_api(root, **settings) as api:
+            expected = release_notebooks(root, assignment)
+            for student in students:
+                _grade_one(api, root, assignment, student, db, expected)
 
 
 def _grade_one(api, root, assignment, student, db, expected):

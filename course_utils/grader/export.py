@@ -9,25 +9,34 @@ from pathlib import Path
 
 from nbgrader.plugins import ExportPlugin
 
-from course_utils.grader.paths import feedback_dir, grades_csv
-from course_utils.grader.process import GradingError, nbgrader, tail
+from course_utils.grader.paths import GRADING, feedback_dir, grades_csv
+from course_utils.grader.process import GradingError, api_log, nbgrader_api, tail
 from course_utils.grader.status import read_status
 
 
 def feedback(root: Path, assignment: str) -> list[Path]:
     """HTML feedback for every graded submission, with the hidden tests removed."""
-    result = nbgrader(root, "generate_feedback", assignment, "--force")
-    if result.returncode != 0:
-        raise GradingError(f"nbgrader could not generate feedback:\n{tail(result.stdout)}")
+    with nbgrader_api(root) as api:
+        result = api.generate_feedback(assignment, force=True)
+    if not result["success"]:
+        raise GradingError(f"nbgrader could not generate feedback:\n{tail(api_log(result))}")
     return sorted(feedback_dir(root).glob(f"*/{assignment}/*.html"))
 
 
 def export(root: Path) -> Path:
     """Grades of every student and assignment, with their status, to grading/grades.csv."""
+    from nbgrader.api import Gradebook
+
     dest = grades_csv(root)
-    result = nbgrader(root, "export", f"--to={dest}")
-    if result.returncode != 0:
-        raise GradingError(f"nbgrader could not export grades:\n{tail(result.stdout)}")
+    try:
+        with nbgrader_api(root) as api:  # what `nbgrader export` does, without its start-up
+            coursedir = api.coursedir
+            with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+                StatusCsvExport(parent=api, to=str(dest)).export(gradebook)
+    except Exception as exc:  # a broken gradebook, a folder that cannot be written
+        raise GradingError(f"could not export grades to {dest} ({type(exc).__name__}: {exc}). "
+                           f"Hint: is {GRADING}/ writable, and its gradebook.db the one "
+                           f"`autograde` wrote?") from exc
     return dest
 
 

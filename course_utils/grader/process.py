@@ -1,10 +1,10 @@
-"""Running nbgrader as a child process, and stopping it with everything it started."""
+"""Running nbgrader (its Python API, in this process), and stopping a grading process with
+everything it started."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,28 +22,34 @@ def child_env() -> dict:
     return env
 
 
-def nbgrader(root: Path, *args: str, timeout: float | None = None,
-             log: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS`` in the course root; raises subprocess.TimeoutExpired."""
-    command = [sys.executable, "-m", "nbgrader", *args]
-    with contextlib.ExitStack() as stack:
-        if log is not None:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            handle = stack.enter_context(open(log, "w"))
-            process = subprocess.Popen(command, cwd=root, env=child_env(), stdout=handle,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+@contextlib.contextmanager
+def nbgrader_api(root: Path, **settings):
+    """nbgrader's Python API on the course at ``root``, configured by the course's
+    ``nbgrader_config.py`` (what the ``nbgrader`` command reads there) and ``settings``
+    (``{"Execute.timeout": 30}``), run in this process: each call costs no start-up of
+    nbgrader, seconds saved per step. nbgrader's tools are on PATH while it is open."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    for key, value in settings.items():
+        section, name = key.rsplit(".", 1)
+        setattr(config[section], name, value)
+    before = os.environ.get("PATH")
+    os.environ["PATH"] = child_env()["PATH"]  # nbgrader runs `alembic` from PATH
+    try:
+        yield NbGraderAPI(config=config)
+    finally:
+        if before is None:
+            os.environ.pop("PATH", None)
         else:
-            process = subprocess.Popen(command, cwd=root, env=child_env(), stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True,
-                                       start_new_session=True)
-        try:
-            out, _ = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            kill_group(process)
-            raise
-    if log is not None:
-        out = log.read_text(errors="replace")
-    return subprocess.CompletedProcess(command, process.returncode, out, "")
+            os.environ["PATH"] = before
+
+
+def api_log(result: dict) -> str:
+    """What an nbgrader API call logged and raised, to quote when it failed."""
+    return (result.get("log") or "") + (result.get("error") or "")
 
 
 def _descendants(pid: int) -> list[int]:

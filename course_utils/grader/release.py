@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from course_utils.grader.paths import ROOT, grading_dir
-from course_utils.grader.process import GradingError, nbgrader, tail
+from course_utils.grader.process import GradingError, api_log, nbgrader_api, tail
 
 
 def assignments(root: Path = ROOT) -> list[str]:
@@ -32,11 +32,13 @@ def release(root: Path = ROOT, names: list[str] | None = None) -> list[Path]:
     """Generate the student version of each assignment from solutions/ into assignments/."""
     grading_dir(root).mkdir(exist_ok=True)
     written = []
-    for name in names or assignments(root):
-        result = nbgrader(root, "generate_assignment", name, "--force")
-        if result.returncode != 0:
-            raise GradingError(f"nbgrader could not release {name}:\n{tail(result.stdout)}")
-        written += sorted((root / "assignments" / name).glob("*.ipynb"))
+    with nbgrader_api(root) as api:
+        for name in names or assignments(root):
+            result = api.generate_assignment(name, force=True, create=True)
+            if not result["success"]:
+                raise GradingError(f"nbgrader could not release {name}:\n"
+                                   f"{tail(api_log(result))}")
+            written += sorted((root / "assignments" / name).glob("*.ipynb"))
     return written
 
 
