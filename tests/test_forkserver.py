@@ -2,6 +2,7 @@
 kernels come from it when it runs, and the usual way when it does not; only the grading
 process may ask it; its kernels are sandboxed, reported when they end, and die with it."""
 
+import ast
 import contextlib
 import json
 import os
@@ -276,7 +277,7 @@ def test_a_fork_server_forked_from_its_caller_serves_clean_kernels(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["forked"] and report["server"] != report["me"], report
-    ppid, path, cmdline = eval(report["kernel"])  # a repr the kernel printed  # noqa: S307
+    ppid, path, cmdline = ast.literal_eval(report["kernel"])  # a repr the kernel printed
     assert ppid == report["server"], "the kernel was not forked from the forked server"
     assert str(caller) not in path, path
     assert "--caller-argument" in cmdline, "was the kernel forked from this caller at all?"

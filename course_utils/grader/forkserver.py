@@ -7,8 +7,9 @@ IPython's kernel, then forks one *fork server* from itself (:func:`running`), wh
 the worker needs Keras itself for the re-checks, so the import is paid once. (A process
 that runs threads, or wants another environment, starts the server afresh with
 ``python -m`` instead.) The worker forks before it reads whom it grades, and is told in a
-file, not on its command line, which the kernels share. For each kernel, jupyter_client's provisioner (:class:`ForkServerProvisioner`, named in
-the kernelspec) asks it for a copy of itself; the copy becomes a grader kernel exactly as
+file, not on its command line, which the kernels share. For each kernel, jupyter_client's
+provisioner (:class:`ForkServerProvisioner`, named in the kernelspec) asks it for a copy
+of itself; the copy becomes a grader kernel exactly as
 ``python -m course_utils.grader.kernel`` would (limits, sandbox, then IPython's kernel),
 with the environment, folder and standard streams that the provisioner gives it.
 
