@@ -5,7 +5,7 @@ What a student imports in a notebook (core dependencies only, as on Colab):
 - :mod:`course_utils.profiles`    how much work a notebook does (smoke / cpu / gpu), seeding
 - :mod:`course_utils.data`        Fashion-MNIST and MNIST offline first, sample photos
 - :mod:`course_utils.arithmetic`  output sizes, parameters and MACs by formula
-- :mod:`course_utils.inspection`  ``layer_table``, ``trace`` and ``feature_maps`` of a model
+- :mod:`course_utils.inspection`  ``layer_table``, ``trace``, ``feature_maps`` and ``structure_only`` builds
 - :mod:`course_utils.keras_graph` the one reader of Keras's private graph attributes
 - :mod:`course_utils.layers`      layers Keras lacks: local response normalisation, a scratch BN
 - :mod:`course_utils.plots`       curves, image grids, filters, feature maps, cost charts

@@ -1,5 +1,6 @@
-"""Look inside a model: ``layer_table`` (shapes, parameters, MACs, receptive fields) and
-``trace`` (push one example through, layer by layer).
+"""Look inside a model: ``layer_table`` (shapes, parameters, MACs, receptive fields),
+``trace`` (push one example through, layer by layer) and ``structure_only`` (build a model
+for its shapes and counts without drawing its weights).
 
 What ``layer_table`` counts as MACs (multiply-accumulates of one forward pass for one
 input; biases, activations, additions and comparisons are not counted):
@@ -28,6 +29,7 @@ through unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -432,6 +434,31 @@ def layer_table(model, expand_nested: bool = False, totals: bool = True) -> Laye
     table.attrs["totals"] = summary
     table.attrs["model"] = model.name
     return table
+
+
+@contextlib.contextmanager
+def structure_only():
+    """Build models for their layers, shapes and parameter counts alone::
+
+        with structure_only():
+            vgg = zoo.vgg16()           # no 138 million random numbers drawn
+        layer_table(vgg)                # shapes, params and MACs are all there
+
+    Drawing random weights is most of what building a big network costs (VGG-16's are
+    half a gigabyte). Inside the block Keras creates every variable without its value
+    (``keras.StatelessScope(initialize_variables=False)``): counting and ``layer_table``
+    work; reading a weight or running the model draws the weight again at each use and
+    keeps nothing, so build a model you will run or train outside the block. On the way out
+    Keras's session is cleared (``keras.backend.clear_session()``), so nothing built later
+    draws these leftovers, and unnamed layers are numbered afresh.
+    """
+    import keras
+
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        keras.backend.clear_session()
 
 
 # --------------------------------------------------------------------------- trace

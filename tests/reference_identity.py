@@ -2,28 +2,11 @@
 names and types in the same order, the same output shape and parameter count for every
 layer, and the same outputs once the reference's weights are copied in.
 
-Also :func:`weights_not_drawn`, for the tests that read only a model's structure, and
-:func:`built_then_drawn`, a faster way to build with weights."""
-
-import contextlib
+Also :func:`built_then_drawn`, a faster way to build with weights. Tests that read only a
+model's structure build it in ``course_utils.inspection.structure_only()``."""
 
 import keras
 import numpy as np
-
-
-@contextlib.contextmanager
-def weights_not_drawn():
-    """Build models whose weights are never drawn from their initializers: layers, shapes
-    and parameter counts are all there, the values are not (reading one is an error).
-    Drawing random weights is most of the time a big model takes to build, and a test of
-    names, shapes or counts does not need them. Keras's
-    ``StatelessScope`` defers each variable's initializer; Keras is cleared on the way out
-    so that nothing later initializes the leftovers."""
-    try:
-        with keras.StatelessScope(initialize_variables=False):
-            yield
-    finally:
-        keras.backend.clear_session()
 
 
 def _layers(model):

@@ -10,6 +10,7 @@ from course_utils.inspection import (
     feature_maps,
     layer_macs,
     layer_table,
+    structure_only,
     trace,
 )
 
@@ -76,9 +77,22 @@ VGG16_FIELDS = {  # receptive field, jump (hand-computed with r += (k-1) j, j *=
 }
 
 
+def test_structure_only_builds_the_same_table_without_drawing():
+    drawn = layer_table(zoo.lenet5("classic"))
+    with structure_only():
+        model = zoo.vgg16()
+        table = layer_table(model)
+        not_drawn = layer_table(zoo.lenet5("classic"))
+    assert drawn.equals(not_drawn)
+    assert model.count_params() == table.attrs["totals"]["params"] == 138_357_544
+    fresh = keras.layers.Dense(1)  # the session was cleared: names are numbered afresh
+    assert fresh.name == "dense"
+
+
 def test_vgg16_receptive_fields_params_and_macs():
-    model = keras.applications.VGG16(weights=None)
-    rows = _rows(model)
+    with structure_only():
+        model = keras.applications.VGG16(weights=None)
+        rows = _rows(model)
     for name, (field, jump) in VGG16_FIELDS.items():
         assert (rows.loc[name, "receptive_field"], rows.loc[name, "jump"]) == (field, jump), name
     assert rows["params"].sum() == model.count_params() == 138_357_544
@@ -97,8 +111,8 @@ def test_vgg16_receptive_fields_params_and_macs():
     ("EfficientNetB0", {}, 0.39e9, "Tan and Le 2019, Table 2: 0.39B FLOPs"),
 ])
 def test_mac_counts_match_published_figures(name, kwargs, published, source):
-    model = getattr(keras.applications, name)(weights=None, **kwargs)
-    rows = _rows(model)
+    with structure_only():
+        rows = _rows(getattr(keras.applications, name)(weights=None, **kwargs))
     core = rows[rows.type.isin(["Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense"])]
     assert core.macs.sum() == pytest.approx(published, rel=0.02), source
 
@@ -239,7 +253,8 @@ def test_wrong_input_is_explained():
 
 
 def test_prints_whole_with_separators_in_a_terminal():
-    table = layer_table(keras.applications.VGG16(weights=None))
+    with structure_only():
+        table = layer_table(keras.applications.VGG16(weights=None))
     text = repr(table)
     assert "138,357,544" in text and "block5_pool" in text and "..." not in text
     assert "<table" in table._repr_html_()

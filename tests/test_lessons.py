@@ -98,8 +98,9 @@ def test_self_checking_exercises_exist_and_accept_their_answer(path, capsys):
     keys = {m.group(1) for c in _cells(path) if c["cell_type"] == "code"
             for m in re.finditer(r"check\(\s*[\"'](\d\d\.[\w.-]+)[\"']", _text(c))}
     for key in keys:
-        expected = exercises._load(key)
-        assert exercises.check(key, expected.compute()), f"{key}: its own answer is not right"
+        exercises._load(key)  # the key exists
+        assert exercises.check(key, exercises._expected(key)), \
+            f"{key}: its own answer is not right"
     capsys.readouterr()
 
 
@@ -142,3 +143,13 @@ def test_exercises_check_says_right_or_not_yet_without_the_answer(capsys):
     assert "61706" not in not_yet, "check() must never print the expected answer"
     with pytest.raises(KeyError, match="No exercise called"):
         exercises.check("99.nothing", 1)
+
+
+def test_exercises_check_of_no_answer_yet_computes_nothing(capsys):
+    computed = []
+    exercises.answer("99.unanswered")(lambda: computed.append(1) or 7)
+    assert exercises.check("99.unanswered", None) is False
+    assert capsys.readouterr().out.startswith("[not yet] 99.unanswered: no answer yet")
+    assert not computed, "an exercise left at None must not compute its answer"
+    assert exercises.check("99.unanswered", 7) and exercises.check("99.unanswered", 7)
+    assert computed == [1], "an answer is computed once, then remembered"

@@ -44,3 +44,14 @@ def test_command_line_reports_failures_with_exit_code(tmp_path, capsys):
     bad = _notebook(tmp_path, "1/0")
     assert runner.main([str(bad), "--profile", "smoke", "--out", str(tmp_path / "o")]) == 1
     assert "ZeroDivisionError" in capsys.readouterr().err
+
+
+def test_slowest_cells_are_listed_from_the_recorded_timings(tmp_path, capsys):
+    path = _notebook(tmp_path, "x = 1", "import time\ntime.sleep(0.3)", "y = 2")
+    assert runner.main([str(path), "--profile", "smoke", "--out", str(tmp_path / "o"),
+                        "--slowest", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("ok ") and "cells" in lines[0]
+    assert lines[1].split()[:2] == ["cell", "2"] and "import time" in lines[1]
+    times = runner.cell_seconds(nbformat.read(tmp_path / "o" / "demo.ipynb", as_version=4))
+    assert [t[0] for t in times][0] == 2 and times[0][1] >= 0.3 and len(times) == 3

@@ -1,8 +1,10 @@
 """Execute notebooks headless, cell by cell, in a chosen profile.
 
     python -m course_utils.maintainer.runner --profile smoke notebooks/*.ipynb --out build/executed
+    python -m course_utils.maintainer.runner --profile smoke --slowest 5 notebooks/08_resnet.ipynb
 
-A failure names the notebook, the cell and its first lines, and the error, so a broken
+``--slowest N`` prints the N cells that took longest, from the timings nbclient records in
+each executed cell's metadata. A failure names the notebook, the cell and its first lines, and the error, so a broken
 notebook is found without opening it.
 """
 
@@ -84,6 +86,22 @@ def execute_notebook(path, profile: str = "smoke", timeout: int = 900, output=No
     return nb
 
 
+def cell_seconds(nb) -> list[tuple[int, float, str]]:
+    """``(index, seconds, first line)`` of each executed code cell, slowest first."""
+    from datetime import datetime
+
+    times = []
+    for index, cell in enumerate(nb.cells):
+        stamps = cell.get("metadata", {}).get("execution", {})
+        start, end = stamps.get("iopub.execute_input"), stamps.get("shell.execute_reply")
+        if cell.cell_type == "code" and start and end:
+            seconds = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                       - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+            first = next((line for line in cell.source.splitlines() if line.strip()), "")
+            times.append((index, seconds, first[:60]))
+    return sorted(times, key=lambda t: -t[1])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Execute course notebooks headless.")
     parser.add_argument("notebooks", nargs="+", type=Path)
@@ -92,14 +110,20 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build/executed"),
                         help="where executed copies go (default: build/executed)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--slowest", type=int, default=0, metavar="N",
+                        help="print the N slowest cells of each notebook")
     args = parser.parse_args(argv)
     profile = current_profile(args.profile).name
     failures = 0
     for path in args.notebooks:
         start = time.perf_counter()
         try:
-            execute_notebook(path, profile, args.timeout, args.out / path.name)
-            print(f"ok    {path}  ({time.perf_counter() - start:.0f} s, profile {profile})")
+            nb = execute_notebook(path, profile, args.timeout, args.out / path.name)
+            times = cell_seconds(nb)
+            print(f"ok    {path}  ({time.perf_counter() - start:.0f} s, profile {profile}; "
+                  f"cells {sum(t[1] for t in times):.1f} s)")
+            for index, seconds, first in times[: args.slowest]:
+                print(f"      cell {index:>3}  {seconds:6.1f} s  {first}")
         except NotebookError as exc:
             failures += 1
             print(f"FAIL  {exc}", file=sys.stderr)
