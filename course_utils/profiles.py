@@ -63,7 +63,7 @@ class Profile:
 
 PROFILES = {
     "smoke": Profile(
-        "smoke", "CI and tests: tiny data, one short epoch", n_train=256, n_test=256,
+        "smoke", "CI and tests: tiny data, one short epoch", n_train=128, n_test=128,
         epochs=1, batch_size=128, mixed_precision=False, run_eagerly=True,
     ),
     "cpu": Profile(
