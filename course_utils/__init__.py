@@ -2,7 +2,8 @@
 
 What a student imports in a notebook (core dependencies only, as on Colab):
 
-- :mod:`course_utils.profiles`    how much work a notebook does (smoke / cpu / gpu), seeding
+- :mod:`course_utils.profiles`    how much work a notebook does (smoke / cpu / gpu), seeding,
+  a ``clear_session`` that keeps the profile's precision
 - :mod:`course_utils.data`        Fashion-MNIST and MNIST offline first, sample photos
 - :mod:`course_utils.arithmetic`  output sizes, parameters and MACs by formula
 - :mod:`course_utils.inspection`  ``layer_table``, ``trace``, ``feature_maps`` and ``structure_only`` builds
@@ -34,4 +35,4 @@ Importing the package itself is cheap: Keras is imported by the modules that nee
 
 __version__ = "0.1.0"
 
-from course_utils.profiles import current_profile, setup  # noqa: E402,F401
+from course_utils.profiles import clear_session, current_profile, setup  # noqa: E402,F401

@@ -162,9 +162,11 @@ def implied_utilisation(flops, days, device_flops_per_s) -> float:
 @functools.cache
 def _resnet50_macs(input_shape, classes):
     from course_utils import zoo
+    from course_utils.inspection import structure_only
 
-    return model_forward_macs(zoo.resnet50(input_shape=input_shape, include_top=True,
-                                           classes=classes))
+    with structure_only():  # a count: no weights drawn
+        return model_forward_macs(zoo.resnet50(input_shape=input_shape, include_top=True,
+                                               classes=classes))
 
 
 def resnet50_forward_macs(input_shape=(224, 224, 3), classes=1000) -> int:
@@ -187,7 +189,7 @@ def resnet50_scenarios(images=IMAGENET_1K_TRAIN_IMAGES, epochs=RESNET50_EPOCHS,
     at a time: grayscale input (only ``conv1`` changes), 112x112 images, a dataset
     ``dataset_factor`` times smaller, ``few_epochs`` epochs; last all of them together.
     Every network keeps 1,000 classes so that only the named change differs. Builds four
-    ResNet-50s (a few seconds, once per session).
+    ResNet-50s without their weights (once per session).
     """
     images = _count("images", images)
     small = max(1, round(images / _count("dataset_factor", dataset_factor)))

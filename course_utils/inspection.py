@@ -449,16 +449,19 @@ def structure_only():
     (``keras.StatelessScope(initialize_variables=False)``): counting and ``layer_table``
     work; reading a weight or running the model draws the weight again at each use and
     keeps nothing, so build a model you will run or train outside the block. On the way out
-    Keras's session is cleared (``keras.backend.clear_session()``), so nothing built later
-    draws these leftovers, and unnamed layers are numbered afresh.
+    Keras's session is cleared (``course_utils.clear_session()``, which keeps the dtype
+    policy), so nothing built later draws these leftovers, and unnamed layers are numbered
+    afresh.
     """
     import keras
+
+    from course_utils.profiles import clear_session
 
     try:
         with keras.StatelessScope(initialize_variables=False):
             yield
     finally:
-        keras.backend.clear_session()
+        clear_session()
 
 
 # --------------------------------------------------------------------------- trace

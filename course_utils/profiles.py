@@ -13,6 +13,7 @@ The profile is chosen automatically (a GPU present means ``gpu``, otherwise
 Notebooks ask the profile for sizes and never branch on its name::
 
     P = course_utils.setup()                      # seed + profile, printed once
+    course_utils.clear_session()                  # fresh layer names, same precision
     epochs = P.pick(smoke=1, cpu=20, gpu=40)      # one value per profile
     x_train = x_train[: P.n_train]                # None keeps everything
 """
@@ -145,3 +146,15 @@ def setup(seed: int = 42, profile: str | None = None, verbose: bool = True) -> P
             how = "chosen from the hardware"
         print(f"Profile: {chosen} [{how}] | seed {seed} | dtype policy {policy}")
     return chosen
+
+
+def clear_session() -> None:
+    """``keras.backend.clear_session()`` (unnamed layers are numbered afresh, Keras's global
+    state is dropped) that keeps the dtype policy ``setup`` chose. Keras's own resets the
+    policy to float32, which in the ``gpu`` profile would silently switch mixed precision
+    off for every model built afterwards."""
+    import keras
+
+    policy = keras.mixed_precision.global_policy()
+    keras.backend.clear_session()
+    keras.mixed_precision.set_global_policy(policy)

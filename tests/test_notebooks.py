@@ -78,3 +78,13 @@ def test_trained_results_are_reported_with_their_profile(path):
     if "fit_and_evaluate(" in source or ".fit(" in source:
         assert ".report()" in source or "report(" in source, (
             f"{path.name} trains a model but never reports the result with its profile")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_clear_the_session_without_losing_the_precision(path):
+    source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
+                       if c.cell_type == "code")
+    assert "keras.backend.clear_session(" not in source, (
+        f"{path.name} calls keras.backend.clear_session(), which resets the dtype policy to "
+        "float32 (mixed precision off in the gpu profile). Hint: call "
+        "course_utils.clear_session() instead.")

@@ -83,3 +83,21 @@ def test_setup_switches_mixed_precision_on_for_gpu_only():
         assert keras.mixed_precision.global_policy().name == "float32"
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_clear_session_keeps_the_precision_policy():
+    from course_utils.inspection import structure_only
+
+    course_utils.setup(profile="gpu", verbose=False)
+    try:
+        keras.layers.Dense(1)
+        course_utils.clear_session()
+        assert keras.mixed_precision.global_policy().name == "mixed_float16", \
+            "clear_session must keep the profile's mixed precision"
+        assert keras.layers.Dense(1).name == "dense", "names are numbered afresh"
+        with structure_only():
+            keras.layers.Dense(1)
+        assert keras.mixed_precision.global_policy().name == "mixed_float16", \
+            "structure_only must keep the profile's mixed precision"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
