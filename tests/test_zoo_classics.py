@@ -11,7 +11,7 @@ import tensorflow as tf
 from reference_identity import assert_identical
 
 from course_utils import zoo
-from course_utils.inspection import layer_table
+from course_utils.inspection import layer_table, structure_only
 from course_utils.layers import LocalResponseNormalization
 from course_utils.zoo.googlenet import MODULES
 from course_utils.zoo.vgg import CONVS_PER_BLOCK
@@ -20,6 +20,7 @@ REFERENCES = {
     "vgg16": (zoo.vgg16, keras.applications.VGG16),
     "vgg19": (zoo.vgg19, keras.applications.VGG19),
     "inception_v3": (zoo.inception_v3, keras.applications.InceptionV3),
+    "mobilenet": (zoo.mobilenet, keras.applications.MobileNet),
 }
 VARIANTS = [
     ("vgg16", {}),
@@ -33,6 +34,14 @@ VARIANTS = [
     ("inception_v3", {"include_top": False, "input_shape": (139, 139, 3), "pooling": "avg"}),
     ("inception_v3", {"input_shape": (150, 150, 3), "classes": 7,
                       "classifier_activation": None}),
+    ("mobilenet", {}),
+    ("mobilenet", {"alpha": 0.25, "input_shape": (128, 128, 3)}),
+    ("mobilenet", {"alpha": 0.5, "include_top": False, "input_shape": (33, 47, 3)}),
+    ("mobilenet", {"alpha": 0.75, "depth_multiplier": 2, "include_top": False,
+                   "input_shape": (96, 96, 1), "pooling": "avg"}),
+    ("mobilenet", {"alpha": 1.3, "input_shape": (160, 160, 3), "classes": 10,
+                   "classifier_activation": None, "dropout": 0.2}),
+    ("mobilenet", {"include_top": False, "pooling": "max"}),
 ]
 
 
@@ -41,6 +50,18 @@ VARIANTS = [
                               for n, kw in VARIANTS])
 def test_identical_to_keras_applications(network, kwargs):
     assert_identical(*REFERENCES[network], kwargs)
+
+
+def test_mobilenet_counts_and_bad_options():
+    with structure_only():
+        assert zoo.mobilenet().count_params() == 4_253_864  # Keras's MobileNet 1.0 at 224
+        assert zoo.mobilenet(alpha=0.5).name == "mobilenet_0.50_224"
+    for kwargs, argument in [({"alpha": 0}, "alpha"), ({"alpha": 0.01}, "alpha"),
+                             ({"depth_multiplier": 0}, "depth_multiplier"),
+                             ({"dropout": 1.0}, "dropout")]:
+        with pytest.raises(ValueError, match=argument) as info:
+            zoo.mobilenet(**kwargs)
+        assert "Hint" in str(info.value)
 
 
 def test_vgg_parameter_counts_from_the_seeds():
