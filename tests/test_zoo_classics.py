@@ -21,6 +21,7 @@ REFERENCES = {
     "vgg19": (zoo.vgg19, keras.applications.VGG19),
     "inception_v3": (zoo.inception_v3, keras.applications.InceptionV3),
     "mobilenet": (zoo.mobilenet, keras.applications.MobileNet),
+    "mobilenet_v2": (zoo.mobilenet_v2, keras.applications.MobileNetV2),
 }
 VARIANTS = [
     ("vgg16", {}),
@@ -42,6 +43,14 @@ VARIANTS = [
     ("mobilenet", {"alpha": 1.3, "input_shape": (160, 160, 3), "classes": 10,
                    "classifier_activation": None, "dropout": 0.2}),
     ("mobilenet", {"include_top": False, "pooling": "max"}),
+    ("mobilenet_v2", {}),
+    ("mobilenet_v2", {"alpha": 0.35, "input_shape": (96, 96, 3)}),
+    ("mobilenet_v2", {"alpha": 0.5, "include_top": False, "input_shape": (33, 48, 3)}),
+    ("mobilenet_v2", {"alpha": 1.4, "include_top": False, "input_shape": (64, 64, 1),
+                      "pooling": "avg"}),
+    ("mobilenet_v2", {"alpha": 1.3, "input_shape": (160, 160, 3), "classes": 10,
+                      "classifier_activation": None}),
+    ("mobilenet_v2", {"include_top": False, "pooling": "max"}),
 ]
 
 
@@ -56,6 +65,9 @@ def test_mobilenet_counts_and_bad_options():
     with structure_only():
         assert zoo.mobilenet().count_params() == 4_253_864  # Keras's MobileNet 1.0 at 224
         assert zoo.mobilenet(alpha=0.5).name == "mobilenet_0.50_224"
+        assert zoo.mobilenet_v2().count_params() == 3_538_984  # Keras's MobileNetV2 1.0
+    with pytest.raises(ValueError, match="alpha"):
+        zoo.mobilenet_v2(alpha=-1)
     for kwargs, argument in [({"alpha": 0}, "alpha"), ({"alpha": 0.01}, "alpha"),
                              ({"depth_multiplier": 0}, "depth_multiplier"),
                              ({"dropout": 1.0}, "dropout")]:
