@@ -76,6 +76,52 @@ def test_mobilenet_counts_and_bad_options():
         assert "Hint" in str(info.value)
 
 
+# Iandola et al. 2016, Table 1, "# parameter before pruning" (biases included).
+SQUEEZENET_TABLE_1 = {"conv1": 14_208, "fire2": 11_920, "fire3": 12_432, "fire4": 45_344,
+                      "fire5": 49_440, "fire6": 104_880, "fire7": 111_024, "fire8": 188_992,
+                      "fire9": 197_184, "conv10": 513_000}
+# torchvision's feature-map sides at 224x224 (ceil-mode poolings), and its totals.
+SQUEEZENET_SIDES = {"1.0": {"conv1": 109, "pool1": 54, "pool4": 27, "pool8": 13},
+                    "1.1": {"conv1": 111, "pool1": 55, "pool3": 27, "pool5": 13}}
+SQUEEZENET_PARAMS = {"1.0": 1_248_424, "1.1": 1_235_496}
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+def test_squeezenet_matches_table_1_and_torchvision(version):
+    with structure_only():
+        model = zoo.squeezenet(version)
+        rows = layer_table(model, totals=False).set_index("layer")
+    assert model.count_params() == SQUEEZENET_PARAMS[version]
+    for layer, side in SQUEEZENET_SIDES[version].items():
+        assert rows.loc[layer, "output_shape"][:2] == (side, side), layer
+    if version == "1.0":
+        per_module = rows.groupby(rows.index.str.split("_").str[0])["params"].sum()
+        assert {k: int(per_module[k]) for k in SQUEEZENET_TABLE_1} == SQUEEZENET_TABLE_1
+
+
+@pytest.mark.parametrize("side", [12, 13])
+def test_ceil_pool_keeps_the_last_partial_window(side):
+    from course_utils.zoo.squeezenet import ceil_pool
+
+    x = np.random.default_rng(side).uniform(0, 1, size=(1, side, side, 2)).astype("float32")
+    inputs = keras.Input((side, side, 2))
+    got = keras.ops.convert_to_numpy(keras.Model(inputs, ceil_pool(inputs, "p"))(x))
+    n_out = -(-(side - 3) // 2) + 1  # ceil((side - 3) / 2) + 1, PyTorch's ceil_mode
+    expected = np.array([[[x[0, 2 * i:2 * i + 3, 2 * j:2 * j + 3, c].max() for c in range(2)]
+                          for j in range(n_out)] for i in range(n_out)])
+    np.testing.assert_allclose(got[0], expected)
+
+
+def test_squeezenet_refuses_what_it_cannot_build():
+    for kwargs, argument in [({"input_shape": (None, None, 3), "include_top": False},
+                              "input_shape"), ({"input_shape": (28, 28, 3)}, "input_shape")]:
+        with pytest.raises(ValueError, match=argument) as info:
+            zoo.squeezenet(**kwargs)
+        assert "Hint" in str(info.value)
+    with pytest.raises(ValueError, match="version"):
+        zoo.squeezenet("1.2")
+
+
 def test_vgg_parameter_counts_from_the_seeds():
     assert zoo.vgg16().count_params() == 138_357_544  # "about 138M"
     assert zoo.vgg19().count_params() == 143_667_240  # "144M"

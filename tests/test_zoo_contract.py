@@ -27,7 +27,7 @@ HEAD_OPTIONS = ("include_top", "input_shape", "pooling", "classes", "classifier_
 KERAS_DEFAULTS = {"include_top": True, "input_shape": None, "pooling": None,
                   "classifier_activation": "softmax"}
 # The one argument that may come first by position: it picks the network.
-DEFINING = ("depth", "variant", "network")
+DEFINING = ("depth", "variant", "network", "version")
 # Values for a defining argument that has no default (the cheapest network to build).
 EXAMPLES = {"fashion_mnist_version": "LeNet-5", "vgg": 16, "resnet": 18}
 # Keras's names for what some code calls otherwise.

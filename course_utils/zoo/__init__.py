@@ -23,6 +23,7 @@ work.
 - :mod:`course_utils.zoo.resnet`        ResNet-18 to 152, ResNet-50 v2, ResNet-D (2015-2018)
 - :mod:`course_utils.zoo.mobilenet`     MobileNet v1 and its depthwise separable blocks (2017)
 - :mod:`course_utils.zoo.mobilenet_v2`  MobileNet v2: inverted residuals, linear bottlenecks (2018)
+- :mod:`course_utils.zoo.squeezenet`    SqueezeNet 1.0 and 1.1 and the fire module (2016)
 - :mod:`course_utils.zoo.cifar_resnet`  the CIFAR-10 plain, residual and highway nets of ResNet's section 4.2
 - :mod:`course_utils.zoo.fashion`       28x28 Fashion-MNIST versions of the classic line
 """
@@ -45,8 +46,9 @@ from course_utils.zoo.resnet import (
     resnet152,
     resnet_d,
 )
+from course_utils.zoo.squeezenet import squeezenet
 from course_utils.zoo.vgg import vgg16, vgg19
 
 __all__ = ["alexnet", "cifar_resnet", "fashion_mnist_version", "googlenet", "inception_v3",
            "lenet5", "mobilenet", "mobilenet_v2", "nin", "resnet18", "resnet34", "resnet50", "resnet50_v2", "resnet101",
-           "resnet152", "resnet_d", "vgg16", "vgg19"]
+           "resnet152", "resnet_d", "squeezenet", "vgg16", "vgg19"]
