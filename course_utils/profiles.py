@@ -13,9 +13,11 @@ The profile is chosen automatically (a GPU present means ``gpu``, otherwise
 Notebooks ask the profile for sizes and never branch on its name::
 
     P = course_utils.setup()                      # seed + profile, printed once
-    course_utils.clear_session()                  # fresh layer names, same precision
     epochs = P.pick(smoke=1, cpu=20, gpu=40)      # one value per profile
     x_train = x_train[: P.n_train]                # None keeps everything
+
+Before comparing layer names with a reference network, clear Keras's session with
+:func:`clear_session` (it keeps the precision ``setup`` chose), not Keras's own.
 """
 
 from __future__ import annotations

@@ -64,7 +64,9 @@ def test_identical_to_keras_applications(network, kwargs):
 def test_mobilenet_counts_and_bad_options():
     with structure_only():
         assert zoo.mobilenet().count_params() == 4_253_864  # Keras's MobileNet 1.0 at 224
-        assert zoo.mobilenet(alpha=0.5).name == "mobilenet_0.50_224"
+        for build, reference in [(zoo.mobilenet, keras.applications.MobileNet),
+                                 (zoo.mobilenet_v2, keras.applications.MobileNetV2)]:
+            assert build(alpha=0.5).name == reference(weights=None, alpha=0.5).name
         assert zoo.mobilenet_v2().count_params() == 3_538_984  # Keras's MobileNetV2 1.0
     with pytest.raises(ValueError, match="alpha"):
         zoo.mobilenet_v2(alpha=-1)

@@ -4,8 +4,8 @@
     python -m course_utils.maintainer.runner --profile smoke --slowest 5 notebooks/08_resnet.ipynb
 
 ``--slowest N`` prints the N cells that took longest, from the timings nbclient records in
-each executed cell's metadata. A failure names the notebook, the cell and its first lines, and the error, so a broken
-notebook is found without opening it.
+each executed cell's metadata. A failure names the notebook, the cell and its first lines,
+and the error, so a broken notebook is found without opening it.
 """
 
 from __future__ import annotations

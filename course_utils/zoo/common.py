@@ -199,8 +199,23 @@ def scaled(channels: int, alpha: float) -> int:
     Raises:
         ValueError: ``alpha`` is not a positive number.
     """
+    check_alpha(alpha)
+    return max(1, int(round(channels * alpha)))
+
+
+def check_alpha(alpha, *, network: str = "", hint: str = "alpha=0.25 keeps a quarter of "
+                "every layer's channels, alpha=1 the paper's."):
+    """Refuse a width multiplier that is not a positive number.
+
+    Args:
+        alpha: the width multiplier.
+        network: the network's name, to start the message with.
+        hint: what to say about good values.
+
+    Raises:
+        ValueError: ``alpha`` is not a positive number; the message names it.
+    """
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or alpha <= 0:
         raise ValueError(
-            f"alpha must be a positive number (the width multiplier); got {alpha!r}. Hint: "
-            f"alpha=0.25 keeps a quarter of every layer's channels, alpha=1 the paper's.")
-    return max(1, int(round(channels * alpha)))
+            f"{network + ': ' if network else ''}alpha must be a positive number (the width "
+            f"multiplier); got {alpha!r}. Hint: {hint}")

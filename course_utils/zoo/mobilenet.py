@@ -16,7 +16,13 @@ import numbers
 import keras
 from keras import layers
 
-from course_utils.zoo.common import KERAS_POOL_NAMES, check_head_options, check_input_shape, head
+from course_utils.zoo.common import (
+    KERAS_POOL_NAMES,
+    check_alpha,
+    check_head_options,
+    check_input_shape,
+    head,
+)
 
 STEM_FILTERS = 32
 # Table 1, after the stem: (pointwise filters, stride of the depthwise convolution).
@@ -34,10 +40,8 @@ def thinned(channels: int, alpha: float) -> int:
     Raises:
         ValueError: ``alpha`` is not a positive number, or it leaves a layer no channel.
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or alpha <= 0:
-        raise ValueError(
-            f"MobileNet: alpha must be a positive number (the width multiplier); got "
-            f"{alpha!r}. Hint: the paper uses 1, 0.75, 0.5 and 0.25 (section 3.3).")
+    check_alpha(alpha, network="MobileNet",
+                hint="the paper uses 1, 0.75, 0.5 and 0.25 (section 3.3).")
     if int(channels * alpha) < 1:
         raise ValueError(
             f"MobileNet: alpha={alpha!r} leaves the {channels}-channel layers no channel "

@@ -11,12 +11,16 @@ arguments and weights line up with ``keras.applications.MobileNetV2``.
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 from keras import layers
 
-from course_utils.zoo.common import KERAS_POOL_NAMES, check_head_options, check_input_shape, head
+from course_utils.zoo.common import (
+    KERAS_POOL_NAMES,
+    check_alpha,
+    check_head_options,
+    check_input_shape,
+    head,
+)
 
 # Table 2: (expansion t, output channels c, repeats n, first stride s) after the stem.
 STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
@@ -131,11 +135,8 @@ def mobilenet_v2(*, include_top=True, input_shape=None, pooling=None, classes=10
     """
     check_head_options(include_top=include_top, pooling=pooling, classes=classes,
                        classifier_activation=classifier_activation, network="MobileNetV2")
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or alpha <= 0:
-        raise ValueError(
-            f"MobileNetV2: alpha must be a positive number (the width multiplier); got "
-            f"{alpha!r}. Hint: Keras's ImageNet weights exist for 0.35, 0.5, 0.75, 1, 1.3 "
-            f"and 1.4.")
+    check_alpha(alpha, network="MobileNetV2", hint="Keras's ImageNet weights exist for 0.35, "
+                "0.5, 0.75, 1, 1.3 and 1.4.")
     shape = check_input_shape(input_shape, default_size=224, min_size=32,
                               include_top=include_top, network="MobileNetV2")
     inputs = keras.Input(shape=shape)
