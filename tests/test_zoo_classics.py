@@ -51,6 +51,7 @@ VARIANTS = [
     ("mobilenet_v2", {"alpha": 1.3, "input_shape": (160, 160, 3), "classes": 10,
                       "classifier_activation": None}),
     ("mobilenet_v2", {"include_top": False, "pooling": "max"}),
+    ("mobilenet_v2", {"include_top": False, "input_shape": (None, 33, 3)}),
 ]
 
 

@@ -3,7 +3,7 @@
 Every builder uses only ``keras`` and ``keras.ops`` (no ``tf.*``), so the architectures
 run on any Keras 3 backend; each returns a functional ``keras.Model`` whose layer names
 say where a layer sits. Where ``keras.applications`` has the network (VGG16, VGG19,
-InceptionV3, ResNet50/101/152, ResNet50V2, MobileNet, MobileNetV2) the builder takes the same main arguments and
+InceptionV3, ResNet50/101/152, ResNet50V2, MobileNet, MobileNetV2, MobileNetV3Small, MobileNetV3Large) the builder takes the same main arguments and
 builds the same model, layer for layer; the tests prove it.
 
 Every builder keeps one contract (see :mod:`course_utils.zoo.common`): options by keyword
@@ -23,6 +23,7 @@ work.
 - :mod:`course_utils.zoo.resnet`        ResNet-18 to 152, ResNet-50 v2, ResNet-D (2015-2018)
 - :mod:`course_utils.zoo.mobilenet`     MobileNet v1 and its depthwise separable blocks (2017)
 - :mod:`course_utils.zoo.mobilenet_v2`  MobileNet v2: inverted residuals, linear bottlenecks (2018)
+- :mod:`course_utils.zoo.mobilenet_v3`  MobileNet v3 Small and Large: hard swish, squeeze-and-excite (2019)
 - :mod:`course_utils.zoo.squeezenet`    SqueezeNet 1.0 and 1.1 and the fire module (2016)
 - :mod:`course_utils.zoo.cifar_resnet`  the CIFAR-10 plain, residual and highway nets of ResNet's section 4.2
 - :mod:`course_utils.zoo.fashion`       28x28 Fashion-MNIST versions of the classic line
@@ -36,6 +37,7 @@ from course_utils.zoo.inception_v3 import inception_v3
 from course_utils.zoo.lenet import lenet5
 from course_utils.zoo.mobilenet import mobilenet
 from course_utils.zoo.mobilenet_v2 import mobilenet_v2
+from course_utils.zoo.mobilenet_v3 import mobilenet_v3_large, mobilenet_v3_small
 from course_utils.zoo.nin import nin
 from course_utils.zoo.resnet import (
     resnet18,
@@ -50,5 +52,5 @@ from course_utils.zoo.squeezenet import squeezenet
 from course_utils.zoo.vgg import vgg16, vgg19
 
 __all__ = ["alexnet", "cifar_resnet", "fashion_mnist_version", "googlenet", "inception_v3",
-           "lenet5", "mobilenet", "mobilenet_v2", "nin", "resnet18", "resnet34", "resnet50", "resnet50_v2", "resnet101",
+           "lenet5", "mobilenet", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "nin", "resnet18", "resnet34", "resnet50", "resnet50_v2", "resnet101",
            "resnet152", "resnet_d", "squeezenet", "vgg16", "vgg19"]

@@ -43,19 +43,19 @@ def make_divisible(value: float, divisor: int = 8) -> int:
 
 def stride_2_padding(x, kernel_size: int = 3):
     """The zero padding that makes a "valid" strided convolution of ``kernel_size`` line up
-    as Keras's MobileNets do: half a kernel on each side, one less at the top and left when
-    a side is even (or unknown).
+    as Keras's MobileNets and EfficientNets do (``correct_pad``): half a kernel on each
+    side, one less at the top and left when a side is even. Keras looks at the height
+    alone to tell whether the size is known: an unknown height pads both sides as even.
 
     Args:
         x: the tensor about to be padded.
         kernel_size: the convolution's (square) kernel size.
     """
     half = kernel_size // 2
-    sides = []
-    for size in x.shape[1:3]:
-        less = 1 if size is None else 1 - size % 2
-        sides.append((half - less, half))
-    return tuple(sides)
+    height, width = x.shape[1:3]
+    if height is None:
+        return ((half - 1, half), (half - 1, half))
+    return tuple((half - (1 if size is None else 1 - size % 2), half) for size in (height, width))
 
 
 def inverted_residual_block(x, filters: int, block_id: int, *, expansion: int = 6,
