@@ -34,7 +34,7 @@ EXAMPLES = {"fashion_mnist_version": "LeNet-5", "vgg": 16, "resnet": 18}
 KERAS_NAMES = {"stride": "strides", "kernel": "kernel_size"}
 # Builders named after their module: exporting them from course_utils.zoo would hide the
 # module (zoo.vgg, zoo.resnet), so they stay in the modules; the contract holds for them too.
-GENERIC = ("vgg.vgg", "resnet.resnet")
+GENERIC = ("vgg.vgg", "resnet.resnet", "efficientnet.efficientnet")
 
 MODULES = [importlib.import_module(f"{zoo.__name__}.{info.name}")
            for info in pkgutil.iter_modules(zoo.__path__)]
