@@ -177,6 +177,15 @@ def check_output_shapes(model, expected: Mapping):
 
 def params_hint(layer, expected: int, got: int) -> str | None:
     """A teaching guess at why a layer's parameter count is off."""
+    if type(layer).__name__ == "DepthwiseConv2D":
+        kernel = "x".join(map(str, layer.kernel_size))
+        outputs = _output_shape(layer)[-1]
+        if got - expected == outputs:
+            return "one extra parameter per output channel: this layer should not have a " \
+                   "bias (use_bias=False)"
+        return (f"a depthwise convolution learns one {kernel} filter per input channel "
+                f"(k_h * k_w * C_in weights, times depth_multiplier, + biases) and does not "
+                f"mix the channels: check the kernel size and the channels that reach it")
     filters = getattr(layer, "filters", None) or getattr(layer, "units", None)
     if filters and got - expected == filters:
         return "one extra parameter per output: this layer should not have a bias (use_bias=False)"

@@ -87,6 +87,15 @@ def test_layer_shape_params_and_config_checks_name_the_layer():
     assert "name='c3_conv'" in text
 
 
+def test_params_hints_know_depthwise_convolutions():
+    x = keras.Input((8, 8, 32))
+    model = keras.Model(x, layers.DepthwiseConv2D(3, name="dw")(x))  # with a bias: 320
+    text = _message(lambda: grading.check_params(model, per_layer={"dw": 288}))
+    assert "one extra parameter per output channel" in text and "use_bias=False" in text
+    text = _message(lambda: grading.check_params(model, per_layer={"dw": 144}))
+    assert "one 3x3 filter per input channel" in text and "C_out" not in text
+
+
 def test_same_structure_names_the_first_difference():
     reference = zoo.lenet5("classic")
     grading.check_same_structure(zoo.lenet5("classic"), reference, compare_names=True)

@@ -76,7 +76,9 @@ def test_honest_solutions_are_own_work(honest):
     for name in ("identity_block", "conv_block", "resnet50"):
         assert honest.findings(name) == []
     for assignment, names in (("a1", ["build_lenet5"]),
-                              ("a2", ["vgg_block", "inception_module", "small_googlenet"])):
+                              ("a2", ["vgg_block", "inception_module", "small_googlenet"]),
+                              ("a4", ["depthwise_separable_block", "inverted_residual_block",
+                                      "mobilenet_v2"])):
         sub = Submission.from_notebook(subs.correct(assignment, assignment))
         assert all(sub.findings(n) == [] for n in names), assignment
 
@@ -97,6 +99,28 @@ def test_each_cheat_fails_only_the_function_that_cheats(case, phrase):
     assert phrase in text, text
     assert "code cell" in text  # where it was found
     assert sub.findings("identity_block") == [] and sub.findings("conv_block") == []
+
+
+# Assignment 4's ready-made blocks, each under a name of the student's (the pipeline's own
+# cases are in test_assignment4.py): the zoo's MobileNet v1 block, Keras's private blocks.
+A4_SEPARABLE = "def depthwise_separable_block(x, filters, strides, prefix):\n"
+
+
+@pytest.mark.parametrize("source, phrase", [
+    ("from course_utils.zoo.mobilenet import depthwise_separable_block as _v1\n" + A4_SEPARABLE
+     + "    return _v1(x, filters, 1, strides=strides)\n", "course_utils.zoo.mobilenet"),
+    ("from keras.src.applications import mobilenet as _m\n" + A4_SEPARABLE
+     + "    return _m._depthwise_conv_block(x, filters, 1.0, strides=(strides, strides))\n",
+     "keras.src.applications"),
+    ("import keras\n" + A4_SEPARABLE + "    m = keras.applications.MobileNetV2(weights=None)\n"
+     "    return m.get_layer(prefix + 'project_BN').output\n", "keras.applications"),
+])
+def test_ready_made_mobilenet_blocks_are_not_own_work(source, phrase):
+    nb = subs.set_solution(subs.correct("a4", "a4"), "depthwise_separable_block", source)
+    sub = Submission.from_notebook(nb)
+    for name in ("depthwise_separable_block", "inverted_residual_block", "mobilenet_v2"):
+        text = _text(sub.findings(name))
+        assert phrase in text, (name, text)
 
 
 def test_a_network_rebuilt_from_its_saved_configuration_is_not_own_work():
