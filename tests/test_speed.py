@@ -44,3 +44,11 @@ def test_size_on_disk_is_the_saved_weights_file():
         # float32 weights: 4 bytes each, plus some 13 kB of HDF5 bookkeeping (names, layout) per file
         assert 0 <= speed.size_on_disk(model) - 4 * model.count_params() <= 16_384
     assert not any(name.endswith(".weights.h5") for name in os.listdir("."))
+
+
+def test_size_on_disk_leaves_the_optimizer_out():
+    model = _tiny(8, filters=400)
+    before = speed.size_on_disk(model)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.zeros((4, 8, 8, 3)), np.zeros((4, 400)), verbose=0)
+    assert speed.size_on_disk(model) == before

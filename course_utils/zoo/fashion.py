@@ -11,6 +11,9 @@ VGG-16         a quarter of the channels and units, at 32x32
 NiN            a quarter of the channels, images resized to 67x67 (as AlexNet), and no
                ReLU on the class maps (with it, a class can go silent for good early on)
 GoogLeNet      a quarter of the channels, at 32x32
+SqueezeNet     nothing cut: version 1.0 (or ``version="1.1"``) at 32x32, He-uniform
+               weights and no ReLU on the class maps (with Keras's default weights and
+               that ReLU it barely learns in a few epochs)
 =============  ========================================================================
 """
 
@@ -23,6 +26,7 @@ from course_utils.zoo.alexnet import alexnet
 from course_utils.zoo.googlenet import googlenet
 from course_utils.zoo.lenet import lenet5
 from course_utils.zoo.nin import nin
+from course_utils.zoo.squeezenet import squeezenet
 from course_utils.zoo.vgg import vgg16
 
 INPUT_SHAPE = (32, 32, 1)
@@ -34,6 +38,8 @@ VERSIONS = {
     "VGG-16": (vgg16, 32, 0.25, {}),
     "NiN": (nin, 67, 0.25, {"class_map_relu": False}),
     "GoogLeNet": (googlenet, 32, 0.25, {}),
+    "SqueezeNet": (squeezenet, 32, None, {"class_map_relu": False,
+                                          "kernel_initializer": "he_uniform"}),
 }
 FIXED = {"input_shape": INPUT_SHAPE, "classes": CLASSES}
 
@@ -43,10 +49,10 @@ def fashion_mnist_version(network: str, **options) -> keras.Model:
 
     Args:
         network: a key of ``VERSIONS``: ``"LeNet-5"``, ``"AlexNet"``, ``"VGG-16"``,
-            ``"NiN"`` or ``"GoogLeNet"``.
+            ``"NiN"``, ``"GoogLeNet"`` or ``"SqueezeNet"``.
         **options: keyword arguments for the builder (``classifier_activation=None``,
-            ``activation="tanh"``, ``aux_classifiers=True``, ``alpha=0.5``, ...); the
-            input shape and the classes are fixed.
+            ``activation="tanh"``, ``aux_classifiers=True``, ``alpha=0.5``,
+            ``version="1.1"``, ...); the input shape and the classes are fixed.
     """
     if network not in VERSIONS:
         raise ValueError(f"Unknown network {network!r}. Choose one of: {', '.join(VERSIONS)}.")
