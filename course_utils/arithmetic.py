@@ -1,5 +1,6 @@
 """Convolution arithmetic by formula, one layer at a time: output sizes, parameters,
-multiply-accumulates and receptive fields. ``course_utils.inspection.layer_table`` counts the
+multiply-accumulates and receptive fields, and the rounding of thinned widths
+(``make_divisible``). ``course_utils.inspection.layer_table`` counts the
 same quantities for whole models (any rank, any layer kind); notebooks and tests check the
 two against each other and against Keras.
 """
@@ -73,3 +74,16 @@ def receptive_fields(layers: list[tuple[int, int]]) -> list[tuple[int, int]]:
         r, j = r + (k - 1) * j, j * s
         out.append((r, j))
     return out
+
+
+def make_divisible(value: float, divisor: int = 8) -> int:
+    """``value`` rounded to the nearest multiple of ``divisor`` (at least ``divisor``), and
+    never more than 10% below ``value``: how the MobileNet v2 and v3 and EfficientNet code
+    round a width multiplied by ``alpha`` (or ``width``) to channels that hardware likes.
+
+    Args:
+        value: a number of channels, e.g. ``32 * alpha``.
+        divisor: the multiple to round to.
+    """
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded

@@ -66,3 +66,13 @@ def test_receptive_fields_of_stacked_convs():
     assert ar.receptive_fields([(3, 1)] * 3) == [(3, 1), (5, 1), (7, 1)]
     assert ar.receptive_fields([(5, 1), (2, 2), (5, 1), (2, 2)]) == [(5, 1), (6, 2), (14, 2),
                                                                     (16, 4)]
+
+
+def test_make_divisible_rounds_to_eights_and_never_loses_a_tenth():
+    make_divisible = ar.make_divisible
+    assert [make_divisible(c * 0.35) for c in (32, 16, 24, 320, 1280)] == [16, 8, 8, 112, 448]
+    assert make_divisible(3) == 8 and make_divisible(12) == 16 and make_divisible(11.9) == 16
+    for value in [8 + 1.99 * i for i in range(1000)]:
+        rounded = make_divisible(value)
+        assert rounded % 8 == 0 and rounded >= 0.9 * value and abs(rounded - value) <= 8
+    assert make_divisible(30, divisor=16) == 32

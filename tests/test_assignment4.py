@@ -6,11 +6,14 @@ the kernel's own checks are patched; and two plausible slips (a ReLU6 after the 
 projection, an expansion counted from the output channels) lose the tests that see them,
 with feedback that names the layer and why, not the answer."""
 
+import json
 from pathlib import Path
 
 import nbformat
 import pytest
 import submissions as subs
+
+from course_utils.arithmetic import make_divisible
 
 ROOT = Path(__file__).resolve().parent.parent
 HINT = "build the network from keras.layers yourself"
@@ -216,3 +219,15 @@ def test_release_holds_no_hidden_tests_or_solutions():
         assert marker not in text
     assert text.count("    raise NotImplementedError()") == 3  # the three functions
     assert "def make_divisible" in text  # the helper students are given
+
+
+def test_the_given_make_divisible_is_the_courses():
+    """Students get a copy in a locked cell (a graded function may not import
+    course_utils.arithmetic: a1 grades those formulas); it must stay the course's rule."""
+    cells = json.loads((ROOT / "assignments" / "a4" / "a4.ipynb").read_text())["cells"]
+    source = next("".join(c["source"]) for c in cells
+                  if c["metadata"].get("nbgrader", {}).get("grade_id") == "make_divisible")
+    given = {}
+    exec(source.split("\nprint(")[0], given)
+    for value in [4 + 0.7 * i for i in range(3000)]:
+        assert given["make_divisible"](value) == make_divisible(value), value

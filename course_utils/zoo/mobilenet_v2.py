@@ -14,6 +14,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from course_utils.arithmetic import make_divisible
 from course_utils.zoo.common import (
     KERAS_POOL_NAMES,
     check_alpha,
@@ -27,18 +28,6 @@ STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3,
           (6, 160, 3, 2), (6, 320, 1, 1))
 STEM_FILTERS, LAST_FILTERS = 32, 1280
 BN = {"epsilon": 1e-3, "momentum": 0.999}  # Keras's batch norm settings for this network
-
-
-def make_divisible(value: float, divisor: int = 8) -> int:
-    """``value`` rounded to the nearest multiple of ``divisor`` (at least ``divisor``), and
-    never more than 10% below ``value``: the channel rule of the MobileNet v2 and v3 code.
-
-    Args:
-        value: a number of channels, e.g. ``32 * alpha``.
-        divisor: the multiple to round to.
-    """
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    return rounded + divisor if rounded < 0.9 * value else rounded
 
 
 def stride_2_padding(x, kernel_size: int = 3):
