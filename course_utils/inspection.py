@@ -1,6 +1,7 @@
 """Look inside a model: ``layer_table`` (shapes, parameters, MACs, receptive fields),
-``trace`` (push one example through, layer by layer) and ``structure_only`` (build a model
-for its shapes and counts without drawing its weights).
+``trace`` (push one example through, layer by layer), ``structure_only`` (build a model
+for its shapes and counts without drawing its weights) and ``compare_with_reference`` (is a
+rebuilt network the ``keras.applications`` one, layer for layer and output for output?).
 
 What ``layer_table`` counts as MACs (multiply-accumulates of one forward pass for one
 input; biases, activations, additions and comparisons are not counted):
@@ -462,6 +463,54 @@ def structure_only():
             yield
     finally:
         clear_session()
+
+
+IDENTITY_COLUMNS = ["layer", "type", "output_shape", "params", "macs"]
+
+
+def compare_with_reference(build, reference, *, seed: int = 0, **options) -> dict:
+    """Is ``build(**options)`` the very network ``reference(weights=None, **options)`` (a
+    ``keras.applications`` builder) builds? The two are built in fresh sessions (Keras
+    names unnamed layers from fresh counters), their layer tables compared row for row
+    (name, type, output shape, parameters, MACs), the reference's weights copied into
+    ours, and both run on the same two random images with pixels from 0 to 255::
+
+        compare_with_reference(zoo.mobilenet, keras.applications.MobileNet,
+                               input_shape=(224, 224, 3), alpha=0.5)
+
+    Args:
+        build: the course's builder, e.g. ``zoo.mobilenet_v2``.
+        reference: the reference's builder, e.g. ``keras.applications.MobileNetV2``.
+        seed: for the random images.
+        **options: the arguments both builders get (``input_shape``, ``alpha``, ...).
+
+    Returns:
+        ``{"network", "input", "parameters", "same layer table", "largest output
+        difference"}``: one row of a proof table. ``"largest output difference"`` is NaN
+        when the tables differ (the weights would not fit).
+    """
+    import keras
+
+    from course_utils.profiles import clear_session
+
+    clear_session()
+    with keras.StatelessScope():  # all weights drawn at once at the end: about twice as fast
+        theirs = reference(weights=None, **options)
+    clear_session()
+    with keras.StatelessScope():
+        ours = build(**options)
+    same = layer_table(ours)[IDENTITY_COLUMNS].equals(layer_table(theirs)[IDENTITY_COLUMNS])
+    shape = tuple(d or 224 for d in theirs.input_shape[1:])
+    gap = float("nan")
+    if same:
+        ours.set_weights(theirs.get_weights())
+        images = np.random.default_rng(seed).uniform(0, 255, size=(2, *shape))
+        images = images.astype("float32")
+        gap = float(np.max(np.abs(keras.ops.convert_to_numpy(ours(images))
+                                  - keras.ops.convert_to_numpy(theirs(images)))))
+    return {"network": theirs.name, "input": "x".join(str(d) for d in shape),
+            "parameters": int(theirs.count_params()), "same layer table": bool(same),
+            "largest output difference": gap}
 
 
 # --------------------------------------------------------------------------- trace
