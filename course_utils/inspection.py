@@ -468,12 +468,15 @@ def structure_only():
 IDENTITY_COLUMNS = ["layer", "type", "output_shape", "params", "macs"]
 
 
-def compare_with_reference(build, reference, *, seed: int = 0, **options) -> dict:
+def compare_with_reference(build, reference, *, seed: int = 0, side: int = 224,
+                           **options) -> dict:
     """Is ``build(**options)`` the very network ``reference(weights=None, **options)`` (a
-    ``keras.applications`` builder) builds? The two are built in fresh sessions (Keras
-    names unnamed layers from fresh counters), their layer tables compared row for row
-    (name, type, output shape, parameters, MACs), the reference's weights copied into
-    ours, and both run on the same two random images with pixels from 0 to 255::
+    ``keras.applications`` builder) builds? The course's one identity check, in the
+    notebooks and (through ``tests/reference_identity.py``) in the tests. The two are
+    built in fresh sessions (Keras names unnamed layers from fresh counters), their layer
+    tables compared row for row (name, type, output shape, parameters, MACs), the
+    reference's weights copied into ours, and both run on the same two random images with
+    pixels from 0 to 255::
 
         compare_with_reference(zoo.mobilenet, keras.applications.MobileNet,
                                input_shape=(224, 224, 3), alpha=0.5)
@@ -482,12 +485,16 @@ def compare_with_reference(build, reference, *, seed: int = 0, **options) -> dic
         build: the course's builder, e.g. ``zoo.mobilenet_v2``.
         reference: the reference's builder, e.g. ``keras.applications.MobileNetV2``.
         seed: for the random images.
+        side: the height or width of the images where the network accepts any.
         **options: the arguments both builders get (``input_shape``, ``alpha``, ...).
 
     Returns:
         ``{"network", "input", "parameters", "same layer table", "largest output
-        difference"}``: one row of a proof table. ``"largest output difference"`` is NaN
-        when the tables differ (the weights would not fit).
+        difference", "largest output", "first difference"}``: one row of a proof table.
+        ``"largest output difference"`` is NaN when the tables differ (the weights would
+        not fit); ``"largest output"`` (the reference's largest absolute output) sets it
+        in scale; ``"first difference"`` names the first row of the tables that differs
+        and how (empty when they agree).
     """
     import keras
 
@@ -499,18 +506,34 @@ def compare_with_reference(build, reference, *, seed: int = 0, **options) -> dic
     clear_session()
     with keras.StatelessScope():
         ours = build(**options)
-    same = layer_table(ours)[IDENTITY_COLUMNS].equals(layer_table(theirs)[IDENTITY_COLUMNS])
-    shape = tuple(d or 224 for d in theirs.input_shape[1:])
-    gap = float("nan")
+    mine, other = (layer_table(m)[IDENTITY_COLUMNS].reset_index(drop=True) for m in (ours, theirs))
+    same = mine.equals(other)
+    first = "" if same else _first_difference(mine, other)
+    shape = tuple(d or side for d in theirs.input_shape[1:])
+    gap = largest = float("nan")
     if same:
         ours.set_weights(theirs.get_weights())
         images = np.random.default_rng(seed).uniform(0, 255, size=(2, *shape))
         images = images.astype("float32")
-        gap = float(np.max(np.abs(keras.ops.convert_to_numpy(ours(images))
-                                  - keras.ops.convert_to_numpy(theirs(images)))))
+        expected = keras.ops.convert_to_numpy(theirs(images))
+        gap = float(np.max(np.abs(keras.ops.convert_to_numpy(ours(images)) - expected)))
+        largest = float(np.max(np.abs(expected)))
     return {"network": theirs.name, "input": "x".join(str(d) for d in shape),
             "parameters": int(theirs.count_params()), "same layer table": bool(same),
-            "largest output difference": gap}
+            "largest output difference": gap, "largest output": largest,
+            "first difference": first}
+
+
+def _first_difference(mine, other) -> str:
+    """The first row where two layer tables (``IDENTITY_COLUMNS``) part, in words."""
+    for i in range(min(len(mine), len(other))):
+        a, b = mine.iloc[i], other.iloc[i]
+        differs = [c for c in IDENTITY_COLUMNS if str(a[c]) != str(b[c])]
+        if differs:
+            return (f"row {i}: " + "; ".join(f"{c} {a[c]!s} here, {b[c]!s} in the reference"
+                                             for c in differs))
+    return (f"the tables agree for {min(len(mine), len(other))} rows, then this one has "
+            f"{len(mine)} rows and the reference {len(other)}")
 
 
 # --------------------------------------------------------------------------- trace
