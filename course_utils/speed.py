@@ -5,6 +5,10 @@ Every network is timed the same way: the same input size and batch, the same num
 warm-up and timed runs, the same threads (whatever the process was started with; set
 ``TF_NUM_INTEROP_THREADS`` / ``TF_NUM_INTRAOP_THREADS`` before Python starts to change them,
 and then for every network alike).
+
+The calls run where Keras places the model: on a machine with a GPU (the ``gpu`` profile,
+Colab) that is the GPU, and the figures are GPU latencies; to time the CPU there, start
+Python with ``CUDA_VISIBLE_DEVICES=""``.
 """
 
 from __future__ import annotations
