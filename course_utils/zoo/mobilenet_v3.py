@@ -264,18 +264,30 @@ def _mobilenet_v3(network, blocks, *, input_shape, alpha, minimalistic, include_
     return keras.Model(inputs, x, name=name or network)
 
 
-def mobilenet_v3_small(*, input_shape=None, alpha=1.0, minimalistic=False, include_top=True,
-                       pooling=None, classes=1000, dropout_rate=0.2,
-                       classifier_activation="softmax", include_preprocessing=True, name=None):
-    """MobileNetV3-Small (Table 2): 2,554,968 parameters with ``alpha=1`` and the
-    classifier; ``keras.applications.MobileNetV3Small`` layer for layer, for every argument
-    it takes.
+def _variant(network: str, blocks, table: str, parameters: int):
+    """``mobilenet_v3_small`` or ``_large``: :func:`_mobilenet_v3` with one table."""
+
+    def build(*, input_shape=None, alpha=1.0, minimalistic=False, include_top=True,
+              pooling=None, classes=1000, dropout_rate=0.2, classifier_activation="softmax",
+              include_preprocessing=True, name=None):
+        return _mobilenet_v3(
+            network, blocks, input_shape=input_shape, alpha=alpha, minimalistic=minimalistic,
+            include_top=include_top, pooling=pooling, classes=classes,
+            dropout_rate=dropout_rate, classifier_activation=classifier_activation,
+            include_preprocessing=include_preprocessing, name=name)
+
+    size = network.removeprefix("MobileNetV3")
+    build.__name__ = build.__qualname__ = f"mobilenet_v3_{size.lower()}"
+    build.__module__ = __name__
+    build.__doc__ = f"""MobileNetV3-{size} ({table}): {parameters:,} parameters with ``alpha=1``
+    and the classifier; ``keras.applications.{network}`` layer for layer, for every
+    argument it takes.
 
     Args:
         input_shape: ``(height, width, channels)``; default any size with 3 channels (the
             classifier pools first), at least 32x32.
         alpha: the width multiplier of the blocks (made divisible by 8); the stem keeps 16
-            filters and ``conv_2`` its 1024 unless ``alpha > 1``.
+            filters and ``conv_2`` its {LAST_POINT[network]} unless ``alpha > 1``.
         minimalistic: 3x3 kernels, ReLU and no squeeze-and-excite throughout.
         include_top: end with the classifier; ``False`` ends with ``conv_1``'s activation.
         pooling: with ``include_top=False``: ``None`` (the maps), ``"avg"`` or ``"max"``.
@@ -284,39 +296,11 @@ def mobilenet_v3_small(*, input_shape=None, alpha=1.0, minimalistic=False, inclu
         classifier_activation: activation of the output layer (``None`` for logits).
         include_preprocessing: start with a ``Rescaling`` layer that maps pixels of 0-255
             to [-1, 1].
-        name: model name; defaults to Keras's ``"MobileNetV3Small"``.
+        name: model name; defaults to Keras's ``"{network}"``.
     """
-    return _mobilenet_v3(
-        "MobileNetV3Small", SMALL, input_shape=input_shape, alpha=alpha,
-        minimalistic=minimalistic, include_top=include_top, pooling=pooling, classes=classes,
-        dropout_rate=dropout_rate, classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing, name=name)
+    return build
 
 
-def mobilenet_v3_large(*, input_shape=None, alpha=1.0, minimalistic=False, include_top=True,
-                       pooling=None, classes=1000, dropout_rate=0.2,
-                       classifier_activation="softmax", include_preprocessing=True, name=None):
-    """MobileNetV3-Large (Table 1): 5,507,432 parameters with ``alpha=1`` and the
-    classifier; ``keras.applications.MobileNetV3Large`` layer for layer, for every argument
-    it takes.
-
-    Args:
-        input_shape: ``(height, width, channels)``; default any size with 3 channels (the
-            classifier pools first), at least 32x32.
-        alpha: the width multiplier of the blocks (made divisible by 8); the stem keeps 16
-            filters and ``conv_2`` its 1280 unless ``alpha > 1``.
-        minimalistic: 3x3 kernels, ReLU and no squeeze-and-excite throughout.
-        include_top: end with the classifier; ``False`` ends with ``conv_1``'s activation.
-        pooling: with ``include_top=False``: ``None`` (the maps), ``"avg"`` or ``"max"``.
-        classes: number of output classes.
-        dropout_rate: the dropout rate before ``logits`` (0 leaves the layer out).
-        classifier_activation: activation of the output layer (``None`` for logits).
-        include_preprocessing: start with a ``Rescaling`` layer that maps pixels of 0-255
-            to [-1, 1].
-        name: model name; defaults to Keras's ``"MobileNetV3Large"``.
-    """
-    return _mobilenet_v3(
-        "MobileNetV3Large", LARGE, input_shape=input_shape, alpha=alpha,
-        minimalistic=minimalistic, include_top=include_top, pooling=pooling, classes=classes,
-        dropout_rate=dropout_rate, classifier_activation=classifier_activation,
-        include_preprocessing=include_preprocessing, name=name)
+# The counts are Keras's (tests/test_zoo_mobilenet_v3.py reads them off its models).
+mobilenet_v3_small = _variant("MobileNetV3Small", SMALL, "Table 2", 2_554_968)
+mobilenet_v3_large = _variant("MobileNetV3Large", LARGE, "Table 1", 5_507_432)
