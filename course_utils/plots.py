@@ -340,3 +340,48 @@ def plot_loss_surface(alphas, betas, surfaces, kind="both", max_loss=None, n_lev
             ax.set_title(label or "loss surface")
     fig.tight_layout()
     return fig
+
+
+def plot_pareto(table, value, costs, logx=True):
+    """Accuracy against cost, one panel per cost column of ``table`` (a DataFrame indexed
+    by network name), every point labelled; the Pareto front (``glance.pareto_front``: no
+    other network both cheaper and at least as accurate) is drawn as a line and its points
+    filled. Rows with a missing value or cost are left out of that panel.
+
+    Args:
+        table: e.g. ``glance.table(...)``.
+        value: the column to maximise, e.g. ``"ImageNet top-1 (%)"``.
+        costs: the columns to minimise, e.g. ``["GMACs", "latency (ms)"]``.
+        logx: a log scale for the costs (they span orders of magnitude).
+    """
+    from course_utils.glance import pareto_front
+
+    costs = [costs] if isinstance(costs, str) else list(costs)
+    missing = [c for c in [value, *costs] if c not in getattr(table, "columns", ())]
+    if missing or not costs:
+        raise ValueError(
+            f"plot_pareto: expected a DataFrame with the columns {[value, *costs]}; "
+            f"missing {missing or 'a cost column'}. Hint: pass glance.table(...) and its "
+            f"column names.")
+    fig, axes = plt.subplots(1, len(costs), figsize=(6 * len(costs), 4.5), squeeze=False)
+    for ax, cost in zip(axes[0], costs):
+        rows = table[[cost, value]].astype(float).dropna()
+        rows = rows[rows[cost] > 0] if logx else rows
+        front = pareto_front(rows[cost], rows[value])
+        ax.scatter(rows[cost], rows[value], facecolors="none", edgecolors="C0",
+                   label="network")
+        ax.scatter(rows[cost][front], rows[value][front], color="C3", zorder=3,
+                   label="Pareto front")
+        ordered = rows[front].sort_values(cost)
+        ax.step(ordered[cost], ordered[value], where="post", color="C3", alpha=0.6)
+        for name, row in rows.iterrows():
+            ax.annotate(str(name), (row[cost], row[value]), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+        if logx:
+            ax.set_xscale("log")
+        ax.set(xlabel=f"{cost} (log scale)" if logx else cost, ylabel=value,
+               title=f"{value} against {cost}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small", loc="lower right")
+    fig.tight_layout()
+    return fig
