@@ -123,7 +123,8 @@ def main(argv=None) -> int:
     notebooks = args.notebooks or notebook_paths()
     out = ROOT / "build" / "benchmark" / args.profile
     out.mkdir(parents=True, exist_ok=True)
-    results_path = out / "results.jsonl"
+    # One file per run: two benchmark runs at once must not read each other's results.
+    results_path = out / f"results-{os.getpid()}.jsonl"
     results_path.unlink(missing_ok=True)
     walls, failed = {}, []
     for path in notebooks:
