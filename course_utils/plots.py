@@ -385,3 +385,58 @@ def plot_pareto(table, value, costs, logx=True):
         ax.legend(fontsize="small", loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def plot_lr_finder(finder):
+    """The LR range test (``schedules.LRFinder``): the smoothed loss against the learning
+    rate on a log scale, the raw per-batch losses faint behind it, and the suggested rate
+    (``finder.suggestion()``) as a dashed line."""
+    lrs, smoothed = list(getattr(finder, "lrs", ())), list(getattr(finder, "smoothed", ()))
+    if len(lrs) < 3 or len(smoothed) != len(lrs):
+        raise ValueError(
+            f"plot_lr_finder: expected an LRFinder that has run (at least 3 batches); got "
+            f"{type(finder).__name__} with {len(lrs)} recorded. Hint: "
+            f"finder = schedules.find_learning_rate(model, x, y), then plot it.")
+    suggestion = finder.suggestion()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.plot(lrs, finder.losses, color="C0", alpha=0.25, label="batch loss")
+    ax.plot(lrs, smoothed, color="C0", label="smoothed")
+    ax.axvline(suggestion, color="C3", linestyle="--", label=f"suggestion {suggestion:.2g}")
+    finite = np.asarray(smoothed, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.min() > 0:  # the blow-up at the end would flatten the rest: cut it off
+        high = min(finite.max(), 4 * finite[0])
+        ax.set_ylim(finite.min() - 0.05 * (high - finite.min()), 1.05 * high)
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("loss")
+    ax.set_title("learning-rate range test")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_schedule(schedule, total_steps):
+    """A learning-rate schedule (e.g. ``schedules.OneCycle`` or any Keras
+    ``LearningRateSchedule``) over steps ``0 .. total_steps``."""
+    import keras
+
+    if not callable(schedule) or not isinstance(total_steps, (int, np.integer)) \
+            or total_steps < 1:
+        raise ValueError(
+            f"plot_schedule: expected a schedule (callable on a step) and a positive whole "
+            f"total_steps; got {type(schedule).__name__} and {total_steps!r}. Hint: "
+            f"plot_schedule(OneCycle(0.1, 1000), 1000).")
+    steps = np.arange(total_steps + 1)
+    lrs = np.ravel(keras.ops.convert_to_numpy(schedule(steps)))
+    if lrs.shape != steps.shape:  # a schedule that takes one step at a time
+        lrs = np.array([float(keras.ops.convert_to_numpy(schedule(s))) for s in steps])
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.plot(steps, lrs, color="C0")
+    ax.set_xlabel("step (batch)")
+    ax.set_ylabel("learning rate")
+    ax.set_title(type(schedule).__name__)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
