@@ -8,7 +8,7 @@ What a student imports in a notebook (core dependencies only, as on Colab):
 - :mod:`course_utils.arithmetic`  output sizes, parameters and MACs by formula
 - :mod:`course_utils.inspection`  ``layer_table``, ``trace``, ``feature_maps`` and ``structure_only`` builds
 - :mod:`course_utils.keras_graph` the one reader of Keras's private graph attributes
-- :mod:`course_utils.layers`      layers Keras lacks: local response normalisation, a scratch BN
+- :mod:`course_utils.layers`      layers Keras lacks: LRN, a scratch BN, PCA colour, DropConnect, stochastic pooling
 - :mod:`course_utils.plots`       curves, image grids, filters, feature maps, cost charts
 - :mod:`course_utils.diagrams`    block diagrams drawn from the course's own builders
 - :mod:`course_utils.training`    fit-and-evaluate with timing
