@@ -16,6 +16,8 @@ What a student imports in a notebook (core dependencies only, as on Colab):
 - :mod:`course_utils.landscape`   the loss along a line and over a plane through the weights
 - :mod:`course_utils.cost`        what a training run costs: FLOPs, days on a given GPU
 - :mod:`course_utils.speed`       CPU latency (median of repeated runs, with spread), size on disk
+- :mod:`course_utils.cache`       train once, reuse after: trained weights and features kept per profile
+- :mod:`course_utils.losses`      losses Keras lacks: NT-Xent, the contrastive loss of SimCLR
 - :mod:`course_utils.glance`      the zoo at a glance: costs, latency, reported top-1 with sources
 - :mod:`course_utils.report`      print a measured result with its profile; the benchmarked ones
 - :mod:`course_utils.exercises`   self-checking answers for the exercises, without the answer
