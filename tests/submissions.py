@@ -212,6 +212,12 @@ def score(graded: dict, student: str) -> float:
     return float(row["score"])
 
 
+def feedback(graded, student: str, assignment: str) -> str:
+    """The HTML feedback ``student`` gets for ``assignment`` in a graded batch."""
+    return (graded["root"] / "grading" / "feedback" / student / assignment /
+            f"{assignment}.html").read_text()
+
+
 def graded_cell(graded, student: str, assignment: str, grade_id: str) -> dict:
     """The autograded notebook's cell ``grade_id`` of ``student`` in a graded batch."""
     nb = json.loads((graded["root"] / "grading" / "autograded" / student / assignment /

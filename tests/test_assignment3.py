@@ -83,10 +83,6 @@ def graded(graded_a3):
     return graded_a3
 
 
-def _feedback(graded, student):
-    return (graded["root"] / "grading" / "feedback" / student / "a3" / "a3.html").read_text()
-
-
 def test_solution_gets_full_marks_and_passes_the_recheck(graded):
     assert subs.score(graded, "correct") == 100
     assert "re-check" not in graded["results"]["correct"].get("reason", "")
@@ -99,13 +95,13 @@ def test_untouched_release_gets_zero(graded):
 @pytest.mark.parametrize("student", ["returns_keras", "returns_zoo"])
 def test_a_ready_made_network_earns_nothing_for_part_3(graded, student):
     assert subs.score(graded, student) == 100 - 40
-    assert "build the network from keras.layers yourself" in _feedback(graded, student)
+    assert "build the network from keras.layers yourself" in subs.feedback(graded, student, "a3")
 
 
 @pytest.mark.parametrize("student", ["zoo_block", "keras_block"])
 def test_a_ready_made_block_earns_nothing_for_its_part_and_the_network(graded, student):
     assert subs.score(graded, student) == 100 - 30 - 40
-    assert "build the network from keras.layers yourself" in _feedback(graded, student)
+    assert "build the network from keras.layers yourself" in subs.feedback(graded, student, "a3")
 
 
 def test_nothing_but_ready_made_parts_earns_nothing(graded):
@@ -120,7 +116,7 @@ def test_default_epsilon_loses_the_identity_tests_and_is_named(graded):
     assert "1.001e-05" not in text and "1.001e-5" not in text  # the setting, not the answer
     text = subs.cell_text(graded, "default_epsilon", "a3", "test_identity_block_hidden")
     assert "output of layer 'b_1_bn'" in text and "epsilon" in text
-    assert "epsilon" in _feedback(graded, "default_epsilon")
+    assert "epsilon" in subs.feedback(graded, "default_epsilon", "a3")
 
 
 def test_stride_on_the_3x3_loses_the_identity_tests_and_is_named(graded):
@@ -128,7 +124,7 @@ def test_stride_on_the_3x3_loses_the_identity_tests_and_is_named(graded):
     assert subs.score(graded, "stride_on_3x3") == 100 - 30 - 15 - 15
     text = subs.cell_text(graded, "stride_on_3x3", "a3", "test_resnet50_same_as_keras")
     assert "output shape of layer 'conv3_block1_1_conv'" in text and "strides" in text
-    assert "strides" in _feedback(graded, "stride_on_3x3")
+    assert "strides" in subs.feedback(graded, "stride_on_3x3", "a3")
 
 
 def test_feedback_shows_no_hidden_test_code(graded):
@@ -141,7 +137,7 @@ def test_feedback_shows_no_hidden_test_code(graded):
     students = [s for s, row in graded["rows"].items() if row["status"] == "graded"]
     assert set(_cases()) <= set(students)
     for student in students:
-        text = _feedback(graded, student)
+        text = subs.feedback(graded, student, "a3")
         assert "BEGIN HIDDEN TESTS" not in text
         assert not [line for line in hidden if line in text], student
 

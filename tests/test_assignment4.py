@@ -109,10 +109,6 @@ def graded(graded_a4):
     return graded_a4
 
 
-def _feedback(graded, student):
-    return (graded["root"] / "grading" / "feedback" / student / "a4" / "a4.html").read_text()
-
-
 def test_solution_gets_full_marks_and_passes_the_recheck(graded):
     assert subs.score(graded, "correct") == 100
     assert "re-check" not in graded["results"]["correct"].get("reason", "")
@@ -132,7 +128,7 @@ def test_a_ready_made_network_earns_nothing_for_part_3(graded, student, origin):
         text = subs.cell_text(graded, student, "a4", grade_id)
         assert "how mobilenet_v2 builds its network" in text and origin in text, text
         assert HINT in text
-    assert HINT in _feedback(graded, student)
+    assert HINT in subs.feedback(graded, student, "a4")
 
 
 def test_own_work_is_decided_outside_the_kernel(graded):
@@ -207,7 +203,7 @@ def test_feedback_shows_no_hidden_test_code(graded):
     students = [s for s, row in graded["rows"].items() if row["status"] == "graded"]
     assert set(_cases()) <= set(students)
     for student in students:
-        text = _feedback(graded, student)
+        text = subs.feedback(graded, student, "a4")
         assert "BEGIN HIDDEN TESTS" not in text
         assert not [line for line in hidden if line in text], student
 
