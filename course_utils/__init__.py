@@ -13,6 +13,7 @@ What a student imports in a notebook (core dependencies only, as on Colab):
 - :mod:`course_utils.diagrams`    block diagrams drawn from the course's own builders
 - :mod:`course_utils.training`    fit-and-evaluate with timing
 - :mod:`course_utils.schedules`   a one-cycle learning-rate schedule, the learning-rate finder
+- :mod:`course_utils.recipes`     keras-io's simple convnet and the course's fast recipe, raced on the clock
 - :mod:`course_utils.landscape`   the loss along a line and over a plane through the weights
 - :mod:`course_utils.cost`        what a training run costs: FLOPs, days on a given GPU
 - :mod:`course_utils.speed`       CPU latency (median of repeated runs, with spread), size on disk

@@ -103,3 +103,19 @@ def test_peer_is_the_keras_io_convnet(fast_recipe):
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout",
                      "Dense", "Activation"]
+
+
+def test_seeds_are_summarised_from_each_race(fast_recipe, tmp_path):
+    """--seeds 2 races twice; the summary over seeds is read off the two races."""
+    path = tmp_path / "fast.json"
+    assert fast_recipe.main(["--profile", "smoke", "--seeds", "2", "--json", str(path)]) == 0
+    figures = json.loads(path.read_text())
+    races = figures["per_seed"]
+    assert [race["seed"] for race in races] == [42, 43] == figures["over_seeds"]["seeds"]
+    assert races[0]["curves"] == figures["curves"]  # the top level is the first race
+    for name, row in figures["over_seeds"]["runs"].items():
+        assert row["final_accuracy"] == [race["final"][name]["accuracy"] for race in races]
+        if name != "peer":
+            assert row["speedup"] == [race["speedup"][name] for race in races]
+    for goal, met in figures["over_seeds"]["goals_met"].items():
+        assert met == sum(race["goals"][goal] for race in races)
