@@ -64,3 +64,28 @@ def _stochastic_pool_pick_max():
     windows = np.repeat(_window(), 4000, axis=0)
     picks = keras.ops.convert_to_numpy(StochasticPooling2D(2, seed=0)(windows, training=True))
     return float(np.mean(picks == 4.0))
+
+
+def _ntxent_softmax_row(batch=256):
+    """The views of one anchor's softmax in NT-Xent for ``batch`` images, as booleans: every
+    view but the anchor itself; ``positive`` marks its partner. Anchor 0, partner ``batch``."""
+    import numpy as np
+
+    views = np.arange(2 * batch)
+    candidates = views != 0
+    positive = views == batch
+    return candidates, positive
+
+
+@answer("15.ntxent_candidates", rtol=0.0, hint="each image gives two views; the softmax ranges "
+        "over every view except the anchor itself")
+def _ntxent_candidates():
+    candidates, _ = _ntxent_softmax_row()
+    return int(candidates.sum())
+
+
+@answer("15.ntxent_negatives", rtol=0.0, hint="of the views the softmax ranges over, exactly "
+        "one is the anchor's partner; all the others are negatives")
+def _ntxent_negatives():
+    candidates, positive = _ntxent_softmax_row()
+    return int((candidates & ~positive).sum())
