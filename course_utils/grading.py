@@ -656,3 +656,350 @@ def check_own_work(function: Callable, forbidden=("zoo", "applications")):
               "build the network from keras.layers yourself; the ready-made ones are for "
               "checking, not for handing in, and the grader must be able to read how "
               "your code builds it")
+
+
+# ------------------------------------------------------------------------- training behaviour
+# Assignment 5 (augmentation, feature extraction, fine-tuning): checks of what a model or a
+# pipeline *does*: in which mode it changes its input, which weights one step of training
+# changes, what it was compiled with. Each runs the model itself (in the grading process,
+# on the model rebuilt from the student's configuration).
+
+
+def _numpy(value):
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(value))
+
+
+def _nested_layers(model):
+    """Every layer of ``model``, the layers of nested models included (the nested model
+    itself too), in order."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found.append(layer)
+        if hasattr(layer, "layers"):
+            found += _nested_layers(layer)
+    return found
+
+
+def _find(model, name, checked):
+    __tracebackhide__ = True
+    import keras
+
+    for layer in _nested_layers(model):
+        if layer.name == name:
+            return layer
+    names = [x.name for x in _nested_layers(model) if not isinstance(x, keras.layers.InputLayer)]
+    _fail(f"a layer named {name!r} in {checked}", f"a layer named {name!r}",
+          f"layers named {', '.join(names)}",
+          "keep the layers of the given base and the names the instructions use")
+
+
+def _is_batch_norm(layer) -> bool:
+    return type(layer).__name__ == "BatchNormalization"
+
+
+def _images(shape, seed=0):
+    return np.random.default_rng(seed).uniform(0.0, 1.0, size=shape).astype("float32")
+
+
+def check_keeps_shape(pipeline, shape, checked: str):
+    """``pipeline`` maps a batch of ``shape`` to a batch of the same shape and dtype
+    (float32), in training and in inference mode."""
+    __tracebackhide__ = True
+    import keras
+
+    if not isinstance(pipeline, keras.layers.Layer):
+        _fail(f"what {checked} returns", "a keras.Sequential of preprocessing layers",
+              type(pipeline).__name__,
+              "return the pipeline itself: keras.Sequential([layers.RandomFlip(...), ...])")
+    images = _images(shape)
+    for training in (True, False):
+        try:
+            out = pipeline(images, training=training)
+        except Exception as exc:  # noqa: BLE001 - the student's pipeline failed
+            _fail(f"{checked} on a batch of shape {tuple(shape)} (training={training})",
+                  "a batch of the same shape", f"{type(exc).__name__}: {exc}",
+                  "use Keras preprocessing layers that work on any height, width and number "
+                  "of channels; nothing in the pipeline should assume one image size")
+        got = tuple(out.shape)
+        if got != tuple(shape):
+            _fail(f"the shape {checked} returns for a batch of shape {tuple(shape)} "
+                  f"(training={training})", tuple(shape), got,
+                  "augmentation must keep the image size: shift or crop within the image "
+                  "(a crop that makes the image smaller changes what the network sees)")
+        dtype = str(_numpy(out).dtype)
+        if dtype != "float32":
+            _fail(f"the dtype {checked} returns (training={training})", "float32", dtype)
+
+
+def check_identity_at_inference(pipeline, shape, checked: str):
+    """In inference mode (``training=False``) the pipeline returns its input unchanged."""
+    __tracebackhide__ = True
+    images = _images(shape, seed=1)
+    out = _numpy(pipeline(images, training=False))
+    if out.shape != images.shape or not np.allclose(out, images, rtol=0, atol=1e-6):
+        diff = float(np.max(np.abs(out - images))) if out.shape == images.shape else None
+        _fail(f"{checked} in inference mode (training=False), on a batch of shape "
+              f"{tuple(shape)}", "the images unchanged",
+              f"images that differ by up to {diff:.4g}" if diff is not None
+              else f"a batch of shape {out.shape}",
+              "augmentation is for training only: at inference (evaluation, prediction) the "
+              "pipeline must do nothing; Keras's random layers already do nothing when "
+              "training=False. Scaling or normalising belongs in the model, not here")
+
+
+def check_changes_in_training(pipeline, shape, checked: str):
+    """In training mode the pipeline changes (some of) the images."""
+    __tracebackhide__ = True
+    images = _images(shape, seed=2)
+    out = _numpy(pipeline(images, training=True))
+    changed = int(sum(not np.allclose(a, b, atol=1e-6) for a, b in zip(out, images)))
+    if not changed:
+        _fail(f"{checked} in training mode (training=True), on {len(images)} images of shape "
+              f"{tuple(shape[1:])}", "some images changed", "every image unchanged",
+              "the pipeline should transform images at random while training: random "
+              "layers need training=True, which Keras passes during fit()")
+
+
+def check_reproducible(first, second, shape, checked: str, same: bool = True):
+    """Two pipelines give the same augmented batch (``same``) or different ones."""
+    __tracebackhide__ = True
+    images = _images(shape, seed=3)
+    a = _numpy(first(images, training=True))
+    b = _numpy(second(images, training=True))
+    equal = a.shape == b.shape and np.allclose(a, b, atol=1e-6)
+    if same and not equal:
+        _fail(checked, "the same augmented images twice", "different images",
+              "pass the seed to every random layer (seed=...), so that two pipelines made "
+              "with the same seed make the same random choices")
+    if not same and equal:
+        _fail(checked, "different augmented images", "the same images",
+              "use the seed you are given; a fixed seed written into the code makes every "
+              "pipeline draw the same transformations")
+
+
+def _axis_trend(images, axis):
+    """Per image: the correlation of the mean along ``axis``'s rows (or columns) with
+    their index; +1 for an image that grows downwards (rightwards), -1 flipped."""
+    means = images.mean(axis=(3, 2 if axis == 1 else 1))  # (batch, size along axis)
+    index = np.arange(means.shape[1], dtype=float)
+    index -= index.mean()
+    centred = means - means.mean(axis=1, keepdims=True)
+    norm = np.sqrt((centred ** 2).sum(axis=1) * (index ** 2).sum()) + 1e-12
+    return (centred * index).sum(axis=1) / norm
+
+
+def check_flips(pipeline, shape, checked: str, horizontal: bool = True,
+                vertical: bool = False):
+    """On images that brighten downwards (and others that brighten rightwards), does the
+    pipeline flip left-right (some images mirrored) and never upside down?"""
+    __tracebackhide__ = True
+    batch, height, width, channels = shape
+    rows = np.linspace(0.2, 1.0, height, dtype="float32")[None, :, None, None]
+    cols = np.linspace(0.2, 1.0, width, dtype="float32")[None, None, :, None]
+    down = np.broadcast_to(rows, shape).copy()
+    right = np.broadcast_to(cols, shape).copy()
+    upside = _axis_trend(_numpy(pipeline(down, training=True)), axis=1)
+    mirrored = _axis_trend(_numpy(pipeline(right, training=True)), axis=2)
+    what = f"{checked} in training mode, on {batch} images of {height}x{width}"
+    if not vertical and np.any(upside < 0):
+        _fail(f"{what} that brighten from top to bottom",
+              "every image still brightest at the bottom (never upside down)",
+              f"{int(np.sum(upside < 0))} of {batch} images turned upside down",
+              "an upside-down shoe or shirt is not a shoe or shirt any more: flip "
+              "left-right only (RandomFlip('horizontal')), and keep rotations small")
+    if horizontal and not np.any(mirrored < 0):
+        _fail(f"{what} that brighten from left to right",
+              "some images mirrored left-right", "no image mirrored",
+              "flip images left-right at random (about half of them)")
+    if horizontal and not np.any(mirrored > 0):
+        _fail(f"{what} that brighten from left to right",
+              "about half of the images mirrored", "every image mirrored",
+              "a random flip mirrors some images and keeps the others")
+
+
+def check_shifts(pipeline, shape, checked: str, most: float = 0.125):
+    """A bright square in the middle of each image moves in some of the augmented images,
+    by at most ``most`` of the image size (plus a pixel) along each axis."""
+    __tracebackhide__ = True
+    batch, height, width, channels = shape
+    images = np.zeros(shape, dtype="float32")
+    images[:, height // 2 - 2:height // 2 + 2, width // 2 - 2:width // 2 + 2, :] = 1.0
+    out = np.clip(_numpy(pipeline(images, training=True)), 0, None)
+
+    def centre(x):
+        mass = x.sum(axis=(1, 2, 3)) + 1e-12
+        r = (x.sum(axis=(2, 3)) * np.arange(height)).sum(axis=1) / mass
+        c = (x.sum(axis=(1, 3)) * np.arange(width)).sum(axis=1) / mass
+        return r, c
+
+    r0, c0 = centre(images)
+    r1, c1 = centre(out)
+    dr, dc = np.abs(r1 - r0), np.abs(c1 - c0)
+    what = f"{checked} in training mode, on {batch} images of {height}x{width} with a " \
+           f"bright square in the middle"
+    if not np.any(dr > 0.5) or not np.any(dc > 0.5):
+        _fail(f"{what}: does the square move?", "the square shifted up/down and left/right "
+              "in some images", "it never moves " + ("up or down" if not np.any(dr > 0.5)
+                                                     else "left or right"),
+              "shift images at random by up to an eighth of their height and width "
+              "(layers.RandomTranslation)")
+    limit_r, limit_c = most * height + 1, most * width + 1
+    if np.max(dr) > limit_r or np.max(dc) > limit_c:
+        _fail(f"{what}: how far does the square move?",
+              f"at most {most:g} of the image size ({limit_r:.1f} rows, {limit_c:.1f} columns)",
+              f"up to {np.max(dr):.1f} rows and {np.max(dc):.1f} columns",
+              "large shifts push the object out of the image: the factors of "
+              "RandomTranslation are fractions of the height and width")
+
+
+def check_trainable(model, checked: str, trainable=(), frozen=(), hint: str | None = None):
+    """The layers named in ``trainable`` are trainable, those in ``frozen`` are not (layers
+    of nested models too)."""
+    __tracebackhide__ = True
+    wrong_frozen = [n for n in trainable if not _find(model, n, checked).trainable]
+    wrong_trainable = [n for n in frozen if _find(model, n, checked).trainable]
+    if wrong_frozen or wrong_trainable:
+        got = []
+        if wrong_trainable:
+            got.append(f"trainable: {', '.join(wrong_trainable)}")
+        if wrong_frozen:
+            got.append(f"frozen: {', '.join(wrong_frozen)}")
+        expected = []
+        if trainable:
+            expected.append(f"trainable: {', '.join(trainable)}")
+        if frozen:
+            expected.append(f"frozen: {', '.join(frozen)}")
+        if hint is None and any(_is_batch_norm(_find(model, n, checked))
+                                for n in wrong_trainable):
+            hint = ("batch normalisation stays frozen when you fine-tune: set trainable = "
+                    "False on every BatchNormalization layer (it then runs in inference "
+                    "mode), so that its statistics, learnt on the large data set, stay")
+        _fail(f"which layers of {checked} are trainable", "; ".join(expected),
+              "; ".join(got), hint)
+
+
+def check_no_trainable_weights(model, checked: str):
+    """Nothing in ``model`` trains: every weight is frozen."""
+    __tracebackhide__ = True
+    names = [w.path for w in model.trainable_weights]
+    if names:
+        more = f" (and {len(names) - 4} more)" if len(names) > 4 else ""
+        _fail(f"the trainable weights of {checked}", "none: every weight frozen",
+              f"{len(names)}: {', '.join(names[:4])}{more}",
+              "a feature extractor does not learn: freeze the base as a whole (its "
+              "trainable attribute), which freezes every layer inside it, batch "
+              "normalisation included")
+
+
+def _randomise_batch_norm(model, seed=0):
+    rng = np.random.default_rng(seed)
+    for layer in _nested_layers(model):
+        if _is_batch_norm(layer):
+            shape = tuple(layer.moving_mean.shape)
+            layer.moving_mean.assign(rng.normal(0.0, 0.1, size=shape).astype("float32"))
+            layer.moving_variance.assign(rng.uniform(0.5, 1.5, size=shape).astype("float32"))
+
+
+def _moving_statistics(model):
+    return {f"{layer.name}/{w.name}": _numpy(w).copy() for layer in _nested_layers(model)
+            if _is_batch_norm(layer) for w in (layer.moving_mean, layer.moving_variance)}
+
+
+def check_inference_mode(model, shape, checked: str):
+    """Batch normalisation runs in inference mode even when ``model`` is called in training
+    mode: the output does not depend on the mode nor on the other images of the batch, and
+    the moving statistics do not change."""
+    __tracebackhide__ = True
+    _randomise_batch_norm(model)
+    images = _images(shape, seed=4)
+    before = _moving_statistics(model)
+    train = _numpy(model(images, training=True))
+    after = _moving_statistics(model)
+    moved = [k for k in before if not np.array_equal(before[k], after[k])]
+    hint = ("call the base as base(inputs, training=False) and freeze it: batch "
+            "normalisation must use the statistics it learnt, not those of the batch")
+    if moved:
+        _fail(f"the moving statistics of batch normalisation in {checked} after a call in "
+              f"training mode", "unchanged", f"changed: {', '.join(moved[:4])}", hint)
+    infer = _numpy(model(images, training=False))
+    one = _numpy(model(images[:1], training=True))
+    if train.shape != infer.shape or not np.allclose(train, infer, rtol=1e-4, atol=1e-5):
+        _fail(f"the output of {checked} in training mode against inference mode",
+              "the same features in both modes", "different features", hint)
+    if not np.allclose(one[0], train[0], rtol=1e-4, atol=1e-5):
+        _fail(f"the features of one image computed alone and within a batch ({checked})",
+              "the same features", "different features", hint)
+
+
+def _optimizer_learning_rate(model):
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return None
+    rate = optimizer.learning_rate
+    try:
+        return float(_numpy(rate))
+    except Exception:  # noqa: BLE001 - a schedule
+        return None
+
+
+def check_learning_rate(model, expected: float, checked: str, hint: str | None = None):
+    """``model`` is compiled, with an optimizer whose learning rate is ``expected``."""
+    __tracebackhide__ = True
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        _fail(f"the optimizer of {checked}", "a compiled model", "a model that is not compiled",
+              "call model.compile(optimizer=..., loss=...) before returning the model")
+    got = _optimizer_learning_rate(model)
+    if got is None or not np.isclose(got, expected, rtol=1e-5, atol=0):
+        _fail(f"the learning rate of {checked}'s optimizer", f"{expected:g}",
+              "a schedule" if got is None else f"{got:g}", hint)
+
+
+def check_training_step(model, shape, classes: int, checked: str, changed=(), unchanged=(),
+                        batch_norm_unchanged: bool = True):
+    """One step of training (``train_on_batch`` on random labels and images of ``shape``, or
+    on ``shape`` itself when it is an array: cached features): the layers in
+    ``changed`` have weights that moved, those in ``unchanged`` (and, with
+    ``batch_norm_unchanged``, every batch normalisation layer, moving statistics included)
+    kept every weight."""
+    __tracebackhide__ = True
+    if getattr(model, "optimizer", None) is None:
+        _fail(f"the optimizer of {checked}", "a compiled model", "a model that is not compiled",
+              "call model.compile(optimizer=..., loss=...) before returning the model")
+    _randomise_batch_norm(model, seed=5)
+    layers = [x for x in _nested_layers(model) if x.weights and not hasattr(x, "layers")]
+    before = {x.name: [_numpy(w).copy() for w in x.weights] for x in layers}
+    images = shape if isinstance(shape, np.ndarray) else _images(shape, seed=6)
+    labels = np.random.default_rng(7).integers(0, classes, size=len(images))
+    try:
+        model.train_on_batch(images, labels)
+    except Exception as exc:  # noqa: BLE001 - the student's model failed
+        _fail(f"one step of training of {checked}", "a step of training",
+              f"{type(exc).__name__}: {exc}",
+              "compile with the loss for integer labels: "
+              "loss='sparse_categorical_crossentropy'")
+    moved = {x.name: [w.name for w, b in zip(x.weights, before[x.name])
+                      if not np.array_equal(_numpy(w), b)] for x in layers}
+    for name in changed:
+        _find(model, name, checked)
+        if not moved.get(name):
+            _fail(f"the weights of layer {name!r} after one step of training {checked}",
+                  "changed", "unchanged",
+                  "this layer should learn: is it trainable, and is it reached by the "
+                  "gradient (not frozen by its model)?")
+    still = [n for n in unchanged]
+    if batch_norm_unchanged:
+        still += [x.name for x in layers if _is_batch_norm(x) and x.name not in still]
+    for name in still:
+        layer = _find(model, name, checked)
+        if moved.get(name):
+            if _is_batch_norm(layer):
+                hint = ("batch normalisation must stay frozen and in inference mode: "
+                        "trainable = False on it (its scale and offset do not learn) and "
+                        "the base called with training=False (its moving statistics stay)")
+            else:
+                hint = ("this layer should stay frozen: only the top layers of the base "
+                        "and the head learn when fine-tuning")
+            _fail(f"the weights of layer {name!r} after one step of training {checked}",
+                  "unchanged", f"changed: {', '.join(moved[name])}", hint)

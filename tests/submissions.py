@@ -146,6 +146,7 @@ BATCH_LIMITS = {  # assignment -> (cell_timeout, budget) in seconds
     "a2": (30, 120),
     "a3": (60, 300),
     "a4": (60, 300),
+    "a5": (60, 300),
 }
 JOBS = 2  # autograde's workers for a batch
 

@@ -78,7 +78,9 @@ def test_honest_solutions_are_own_work(honest):
     for assignment, names in (("a1", ["build_lenet5"]),
                               ("a2", ["vgg_block", "inception_module", "small_googlenet"]),
                               ("a4", ["depthwise_separable_block", "inverted_residual_block",
-                                      "mobilenet_v2"])):
+                                      "mobilenet_v2"]),
+                              ("a5", ["augmentation_pipeline", "feature_extractor",
+                                      "classifier_head", "fine_tuning_model"])):
         sub = Submission.from_notebook(subs.correct(assignment, assignment))
         assert all(sub.findings(n) == [] for n in names), assignment
 
