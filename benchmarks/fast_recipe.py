@@ -85,25 +85,16 @@ def plot(curves: dict, figures: dict, path: Path, profile: str, runs: dict) -> N
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    from course_utils.plots import plot_race
+
+    labelled = {}
     for name, points in curves.items():
-        s, acc = zip(*points, strict=True)
         label = LABELS[name]
         if name in runs:
             label += f" (width {runs[name]['width']}, {runs[name]['epochs']} epochs)"
-        ax.plot(s, acc, marker="o", label=label)
-    ax.axhline(figures["target_accuracy"], color="grey", ls=":", lw=1,
-               label=f"peer's final accuracy ({figures['target_accuracy']:.1%})")
-    ax.axhline(figures["accuracy_goal"], color="grey", ls="--", lw=1,
-               label=f"goal ({figures['accuracy_goal']:.0%})")
-    ax.set_xlabel("training wall time (s, test evaluation excluded)")
-    ax.set_ylabel("Fashion-MNIST test accuracy")
-    ax.set_title(f"Accuracy against time, {profile} profile, {os.cpu_count()} cores")
-    low = min(acc for points in curves.values() for _, acc in points[len(points) // 2:])
-    ax.set_ylim(max(0.0, low - 0.05), None)  # the early epochs of a one-cycle run are low
-    ax.legend(loc="lower right", fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
+        labelled[label] = points
+    fig = plot_race(labelled, target=figures["target_accuracy"], goal=figures["accuracy_goal"],
+                    title=f"Accuracy against time, {profile} profile, {os.cpu_count()} cores")
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

@@ -440,3 +440,40 @@ def plot_schedule(schedule, total_steps):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def plot_race(curves, target=None, goal=None, title="Accuracy against training time"):
+    """Training recipes raced on the clock (``recipes.train_peer`` / ``train_fast``):
+    test accuracy after each epoch against the training seconds so far, one line per
+    recipe; ``target`` (e.g. the peer's final accuracy) and ``goal`` as horizontal lines.
+
+    Args:
+        curves: ``{label: [(seconds, accuracy), ...]}``.
+        target: an accuracy to draw dotted, or None.
+        goal: an accuracy to draw dashed, or None.
+        title: the axes' title.
+    """
+    if not isinstance(curves, dict) or not curves or not all(
+            len(points) and all(len(p) == 2 for p in points) for points in curves.values()):
+        raise ValueError(
+            f"plot_race: expected {{label: [(seconds, accuracy), ...]}} with at least one "
+            f"point per label; got {type(curves).__name__} {curves!r:.80}. Hint: the curves "
+            f"that recipes.train_peer and recipes.train_fast return.")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, points in curves.items():
+        seconds, accuracy = zip(*points, strict=True)
+        ax.plot(seconds, accuracy, marker="o", label=label)
+    if target is not None:
+        ax.axhline(target, color="grey", ls=":", lw=1, label=f"target ({target:.1%})")
+    if goal is not None:
+        ax.axhline(goal, color="grey", ls="--", lw=1, label=f"goal ({goal:.0%})")
+    # the first epochs of a one-cycle run sit near chance: show the second half's range
+    low = min(acc for points in curves.values() for _, acc in points[len(points) // 2:])
+    ax.set_ylim(max(0.0, low - 0.05), None)
+    ax.set_xlabel("training wall time (s, test evaluation excluded)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

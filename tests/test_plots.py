@@ -83,3 +83,25 @@ def test_confusion_matrix_counts_and_plot():
     assert fig.axes[0].images[0].get_array()[0, 0] == 50
     with pytest.raises(ValueError, match="argmax"):
         plots.confusion_matrix([0, 1], np.zeros((2, 3)))
+
+
+def test_race_draws_each_recipe_against_its_seconds_with_target_and_goal():
+    curves = {"peer": [(10.0, 0.8), (20.0, 0.88), (30.0, 0.9)],
+              "fast": [(4.0, 0.2), (8.0, 0.91)]}
+    fig = plots.plot_race(curves, target=0.9, goal=0.92)
+    (ax,) = fig.axes
+    recipe_lines = [line for line in ax.lines if line.get_marker() == "o"]
+    assert [line.get_label() for line in recipe_lines] == ["peer", "fast"]
+    np.testing.assert_array_equal(recipe_lines[1].get_xdata(), [4.0, 8.0])
+    np.testing.assert_array_equal(recipe_lines[1].get_ydata(), [0.2, 0.91])
+    levels = sorted(line.get_ydata()[0] for line in ax.lines if line.get_marker() != "o")
+    assert levels == [0.9, 0.92]
+    # the fast run's first epoch near chance is cut off: the axis starts near the late points
+    assert ax.get_ylim()[0] == pytest.approx(0.88 - 0.05)
+    assert len(plots.plot_race({"one": [(1.0, 0.5)]}).axes[0].lines) == 1
+
+
+@pytest.mark.parametrize("bad", [{}, [(1.0, 0.5)], {"peer": []}, {"peer": [(1.0,)]}])
+def test_race_rejects_what_is_not_curves(bad):
+    with pytest.raises(ValueError, match="plot_race: expected"):
+        plots.plot_race(bad)
