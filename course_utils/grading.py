@@ -780,14 +780,20 @@ def check_reproducible(first, second, shape, checked: str, same: bool = True):
 
 
 def _axis_trend(images, axis):
-    """Per image: the correlation of the mean along ``axis``'s rows (or columns) with
-    their index; +1 for an image that grows downwards (rightwards), -1 flipped."""
-    means = images.mean(axis=(3, 2 if axis == 1 else 1))  # (batch, size along axis)
-    index = np.arange(means.shape[1], dtype=float)
-    index -= index.mean()
-    centred = means - means.mean(axis=1, keepdims=True)
-    norm = np.sqrt((centred ** 2).sum(axis=1) * (index ** 2).sum()) + 1e-12
-    return (centred * index).sum(axis=1) / norm
+    """Per image: the mean of the second half along ``axis`` (1: rows, 2: columns) minus that
+    of the first half, over the pixels that are not fill (zero): positive for an image that
+    grows downwards (rightwards), negative once flipped; shifts, zero fill, small rotations
+    and zooms keep the sign."""
+    images = np.moveaxis(images, axis, 1)
+    half = images.shape[1] // 2
+    first, second = images[:, :half], images[:, images.shape[1] - half:]
+
+    def mean(part):
+        part = part.reshape(len(part), -1)
+        seen = part > 1e-3
+        return (part * seen).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
+
+    return mean(second) - mean(first)
 
 
 def check_flips(pipeline, shape, checked: str, horizontal: bool = True,
@@ -821,7 +827,7 @@ def check_flips(pipeline, shape, checked: str, horizontal: bool = True,
 
 def check_shifts(pipeline, shape, checked: str, most: float = 0.125):
     """A bright square in the middle of each image moves in some of the augmented images,
-    by at most ``most`` of the image size (plus a pixel) along each axis."""
+    by at most ``most`` of the image size (plus two pixels) along each axis."""
     __tracebackhide__ = True
     batch, height, width, channels = shape
     images = np.zeros(shape, dtype="float32")
@@ -845,10 +851,11 @@ def check_shifts(pipeline, shape, checked: str, most: float = 0.125):
                                                      else "left or right"),
               "shift images at random by up to an eighth of their height and width "
               "(layers.RandomTranslation)")
-    limit_r, limit_c = most * height + 1, most * width + 1
+    limit_r, limit_c = most * height + 2, most * width + 2
     if np.max(dr) > limit_r or np.max(dc) > limit_c:
         _fail(f"{what}: how far does the square move?",
-              f"at most {most:g} of the image size ({limit_r:.1f} rows, {limit_c:.1f} columns)",
+              f"at most {most:g} of the image size, and a pixel or two ({limit_r:.1f} rows, "
+              f"{limit_c:.1f} columns)",
               f"up to {np.max(dr):.1f} rows and {np.max(dc):.1f} columns",
               "large shifts push the object out of the image: the factors of "
               "RandomTranslation are fractions of the height and width")
@@ -856,28 +863,30 @@ def check_shifts(pipeline, shape, checked: str, most: float = 0.125):
 
 def check_trainable(model, checked: str, trainable=(), frozen=(), hint: str | None = None):
     """The layers named in ``trainable`` are trainable, those in ``frozen`` are not (layers
-    of nested models too)."""
+    of nested models too). A batch normalisation layer left trainable gets its own hint
+    (it stays frozen when fine-tuning); ``hint`` is for the other layers."""
     __tracebackhide__ = True
     wrong_frozen = [n for n in trainable if not _find(model, n, checked).trainable]
     wrong_trainable = [n for n in frozen if _find(model, n, checked).trainable]
     if wrong_frozen or wrong_trainable:
         got = []
         if wrong_trainable:
-            got.append(f"trainable: {', '.join(wrong_trainable)}")
+            got.append(f"trainable, but should be frozen: {', '.join(wrong_trainable)}")
         if wrong_frozen:
-            got.append(f"frozen: {', '.join(wrong_frozen)}")
+            got.append(f"frozen, but should train: {', '.join(wrong_frozen)}")
         expected = []
         if trainable:
             expected.append(f"trainable: {', '.join(trainable)}")
         if frozen:
             expected.append(f"frozen: {', '.join(frozen)}")
-        if hint is None and any(_is_batch_norm(_find(model, n, checked))
-                                for n in wrong_trainable):
+        if any(_is_batch_norm(_find(model, n, checked)) for n in wrong_trainable):
             hint = ("batch normalisation stays frozen when you fine-tune: set trainable = "
                     "False on every BatchNormalization layer (it then runs in inference "
                     "mode), so that its statistics, learnt on the large data set, stay")
         _fail(f"which layers of {checked} are trainable", "; ".join(expected),
-              "; ".join(got), hint)
+              "; ".join(got), hint or "set each layer's trainable attribute, layer by layer, "
+              "after the base's own (setting a model's trainable sets it on every layer "
+              "inside it)")
 
 
 def check_no_trainable_weights(model, checked: str):
@@ -953,7 +962,9 @@ def check_learning_rate(model, expected: float, checked: str, hint: str | None =
     got = _optimizer_learning_rate(model)
     if got is None or not np.isclose(got, expected, rtol=1e-5, atol=0):
         _fail(f"the learning rate of {checked}'s optimizer", f"{expected:g}",
-              "a schedule" if got is None else f"{got:g}", hint)
+              "a schedule" if got is None else f"{got:g}",
+              hint or "the learning rate is the optimizer's: compile with "
+                      "keras.optimizers.Adam(rate), the rate the instructions ask for")
 
 
 def check_training_step(model, shape, classes: int, checked: str, changed=(), unchanged=(),
@@ -972,6 +983,7 @@ def check_training_step(model, shape, classes: int, checked: str, changed=(), un
     before = {x.name: [_numpy(w).copy() for w in x.weights] for x in layers}
     images = shape if isinstance(shape, np.ndarray) else _images(shape, seed=6)
     labels = np.random.default_rng(7).integers(0, classes, size=len(images))
+    model.run_eagerly = True  # one step: tracing a graph would cost more than the step
     try:
         model.train_on_batch(images, labels)
     except Exception as exc:  # noqa: BLE001 - the student's model failed
