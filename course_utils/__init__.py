@@ -13,6 +13,8 @@ What a student imports in a notebook (core dependencies only, as on Colab):
 - :mod:`course_utils.diagrams`    block diagrams drawn from the course's own builders
 - :mod:`course_utils.training`    fit-and-evaluate with timing
 - :mod:`course_utils.schedules`   a one-cycle learning-rate schedule, the learning-rate finder
+- :mod:`course_utils.transfer`    transfer learning: a base and a head, freezing from the top, ImageNet bases offline-safe
+- :mod:`course_utils.augment`     photos to augment, an augmentation grid, ten crops, predictions averaged over views
 - :mod:`course_utils.recipes`     keras-io's simple convnet and the course's fast recipe, raced on the clock
 - :mod:`course_utils.landscape`   the loss along a line and over a plane through the weights
 - :mod:`course_utils.cost`        what a training run costs: FLOPs, days on a given GPU
