@@ -237,3 +237,22 @@ def cell_text(graded, student: str, assignment: str, grade_id: str) -> str:
     """Everything that cell ``grade_id`` of ``student``'s autograded notebook printed or
     raised."""
     return outputs_text(graded_cell(graded, student, assignment, grade_id))
+
+
+def assert_feedback_hides_hidden_tests(graded, cases, assignment: str) -> None:
+    """No graded student's feedback for ``assignment`` shows the marker or a line of the
+    hidden tests (lines long enough to be telling, imports aside); ``cases`` must all be
+    among the graded students (the batch may hold other modules' submissions too)."""
+    source = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb",
+                           as_version=4)
+    hidden = [line.strip() for cell in source.cells if "BEGIN HIDDEN TESTS" in cell.source
+              for line in cell.source.split("### BEGIN HIDDEN TESTS")[1].splitlines()
+              if len(line.strip()) > 25 and "import" not in line and "END HIDDEN" not in line]
+    assert hidden, f"{assignment}: no hidden test lines found to look for"
+    students = [s for s, row in graded["rows"].items() if row["status"] == "graded"]
+    assert set(cases) <= set(students)
+    for student in students:
+        text = feedback(graded, student, assignment)
+        assert "BEGIN HIDDEN TESTS" not in text, student
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"{student}'s feedback shows hidden test lines: {leaked[:3]}"

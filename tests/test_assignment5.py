@@ -12,7 +12,6 @@ that the batch stays small: each part's tests see only that part's functions."""
 
 from pathlib import Path
 
-import nbformat
 import pytest
 import submissions as subs
 
@@ -223,17 +222,7 @@ def test_checks_switched_off_in_the_kernel_earn_nothing(graded):
 
 
 def test_feedback_shows_no_hidden_test_code(graded):
-    source = nbformat.read(ROOT / "solutions" / A / f"{A}.ipynb", as_version=4)
-    hidden = [line.strip() for cell in source.cells if "BEGIN HIDDEN TESTS" in cell.source
-              for line in cell.source.split("### BEGIN HIDDEN TESTS")[1].splitlines()
-              if len(line.strip()) > 25 and "import" not in line and "END HIDDEN" not in line]
-    assert hidden
-    students = [s for s, row in graded["rows"].items() if row["status"] == "graded"]
-    assert set(_cases()) <= set(students)
-    for student in students:
-        text = subs.feedback(graded, student, A)
-        assert "BEGIN HIDDEN TESTS" not in text
-        assert not [line for line in hidden if line in text], student
+    subs.assert_feedback_hides_hidden_tests(graded, _cases(), A)
 
 
 def test_release_holds_no_hidden_tests_or_solutions():
