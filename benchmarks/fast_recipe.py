@@ -3,6 +3,8 @@
     python benchmarks/fast_recipe.py                          # cpu profile: full data, ~8 min
     python benchmarks/fast_recipe.py --profile smoke          # seconds, what the test runs
     python benchmarks/fast_recipe.py --json /tmp/fast.json --plot /tmp/fast.png
+    python benchmarks/fast_recipe.py --seeds 3 --json benchmarks/results/fast_recipe_cpu.json
+                                                   # what is recorded: ~20 min
 
 The peer is keras-io's "Simple MNIST convnet" (F. Chollet, examples/vision/mnist_convnet.py)
 as that example describes it, applied to Fashion-MNIST: 28x28x1 inputs scaled to [0, 1],
