@@ -7,6 +7,7 @@ What a student imports in a notebook (core dependencies only, as on Colab):
 - :mod:`course_utils.data`        Fashion-MNIST and MNIST offline first, sample photos
 - :mod:`course_utils.arithmetic`  output sizes, parameters and MACs by formula
 - :mod:`course_utils.inspection`  ``layer_table``, ``trace``, ``feature_maps`` and ``structure_only`` builds
+- :mod:`course_utils.arguments`   one argument check for the helpers: what, expected, got, a hint
 - :mod:`course_utils.keras_graph` the one reader of Keras's private graph attributes
 - :mod:`course_utils.layers`      layers Keras lacks: LRN, a scratch BN, PCA colour, DropConnect, stochastic pooling
 - :mod:`course_utils.plots`       curves, image grids, filters, feature maps, cost charts
@@ -15,6 +16,8 @@ What a student imports in a notebook (core dependencies only, as on Colab):
 - :mod:`course_utils.schedules`   a one-cycle learning-rate schedule, the learning-rate finder
 - :mod:`course_utils.transfer`    transfer learning: a base and a head, freezing from the top, ImageNet bases offline-safe
 - :mod:`course_utils.augment`     photos to augment, an augmentation grid, ten crops, predictions averaged over views
+- :mod:`course_utils.compress`    magnitude pruning (a callback and masks), gzipped size, channel pruning, distillation
+- :mod:`course_utils.binary`      binarised layers (sign with a straight-through estimator), packed storage, XNOR-popcount
 - :mod:`course_utils.recipes`     keras-io's simple convnet and the course's fast recipe, raced on the clock
 - :mod:`course_utils.landscape`   the loss along a line and over a plane through the weights
 - :mod:`course_utils.cost`        what a training run costs: FLOPs, days on a given GPU

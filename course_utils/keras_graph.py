@@ -65,3 +65,12 @@ def check_keras_graph_api() -> None:
             raise _changed(f"`{attribute}` on graph nodes")
     if [tensor_history(t)[0] for t in node.input_tensors] != [tensor_history(inputs)[0]]:
         raise _changed("nodes whose `input_tensors` lead back to the model's input")
+
+
+def all_layers(model):
+    """Every layer of ``model`` in order, looking inside nested models (a layer that is a
+    model is given, then its own layers). Uses only the public ``layers`` attribute."""
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from all_layers(layer)

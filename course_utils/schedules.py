@@ -20,10 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
-
-def _check(ok, who, name, expected, got, hint):
-    if not ok:
-        raise ValueError(f"{who}: {name} should be {expected}; got {got!r}. Hint: {hint}")
+from course_utils.arguments import require
 
 
 @keras.saving.register_keras_serializable(package="course_utils")
@@ -50,19 +47,19 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, max_lr, total_steps, warmup=0.25, div_factor=25.0, final_div=1e5,
                  anneal="cos"):
         who = "OneCycle"
-        _check(isinstance(max_lr, (int, float)) and max_lr > 0, who, "max_lr",
-               "a positive number", max_lr, "a typical peak for Adam is 1e-3, for SGD 0.1.")
-        _check(isinstance(total_steps, (int, np.integer)) and total_steps >= 1, who,
-               "total_steps", "a positive whole number of batches", total_steps,
-               "epochs * math.ceil(len(x_train) / batch_size).")
-        _check(isinstance(warmup, (int, float)) and 0 <= warmup < 1, who, "warmup",
-               "a fraction of total_steps in [0, 1)", warmup, "0.25 spends a quarter rising.")
+        require(isinstance(max_lr, (int, float)) and max_lr > 0, who, "max_lr",
+                "a positive number", max_lr, "a typical peak for Adam is 1e-3, for SGD 0.1.")
+        require(isinstance(total_steps, (int, np.integer)) and total_steps >= 1, who,
+                "total_steps", "a positive whole number of batches", total_steps,
+                "epochs * math.ceil(len(x_train) / batch_size).")
+        require(isinstance(warmup, (int, float)) and 0 <= warmup < 1, who, "warmup",
+                "a fraction of total_steps in [0, 1)", warmup, "0.25 spends a quarter rising.")
         for name, value in (("div_factor", div_factor), ("final_div", final_div)):
-            _check(isinstance(value, (int, float)) and value >= 1, who, name,
-                   "a number >= 1 (the learning rate is max_lr divided by it)", value,
-                   "div_factor=25 and final_div=1e5 are fastai's defaults.")
-        _check(anneal in ("cos", "linear"), who, "anneal", "'cos' or 'linear'", anneal,
-               "'cos' is flat near the peak and the ends; 'linear' is Smith's ramp.")
+            require(isinstance(value, (int, float)) and value >= 1, who, name,
+                    "a number >= 1 (the learning rate is max_lr divided by it)", value,
+                    "div_factor=25 and final_div=1e5 are fastai's defaults.")
+        require(anneal in ("cos", "linear"), who, "anneal", "'cos' or 'linear'", anneal,
+                "'cos' is flat near the peak and the ends; 'linear' is Smith's ramp.")
         self.max_lr, self.total_steps, self.warmup = float(max_lr), int(total_steps), warmup
         self.div_factor, self.final_div, self.anneal = float(div_factor), float(final_div), anneal
 
@@ -109,16 +106,16 @@ class LRFinder(keras.callbacks.Callback):
     def __init__(self, min_lr=1e-7, max_lr=10.0, steps=100, beta=0.98, diverge=4.0):
         super().__init__()
         who = "LRFinder"
-        _check(isinstance(min_lr, (int, float)) and min_lr > 0, who, "min_lr",
-               "a positive number", min_lr, "1e-7 starts well below any useful rate.")
-        _check(isinstance(max_lr, (int, float)) and max_lr > min_lr, who, "max_lr",
-               f"a number above min_lr={min_lr!r}", max_lr, "10 is far enough to diverge.")
-        _check(isinstance(steps, (int, np.integer)) and steps >= 2, who, "steps",
-               "a whole number of batches >= 2", steps, "100 batches are usually enough.")
-        _check(isinstance(beta, (int, float)) and 0 <= beta < 1, who, "beta",
-               "a smoothing factor in [0, 1)", beta, "0.98 averages about 50 batches.")
-        _check(isinstance(diverge, (int, float)) and diverge > 1, who, "diverge",
-               "a factor > 1", diverge, "4 stops once the loss is 4 times its best.")
+        require(isinstance(min_lr, (int, float)) and min_lr > 0, who, "min_lr",
+                "a positive number", min_lr, "1e-7 starts well below any useful rate.")
+        require(isinstance(max_lr, (int, float)) and max_lr > min_lr, who, "max_lr",
+                f"a number above min_lr={min_lr!r}", max_lr, "10 is far enough to diverge.")
+        require(isinstance(steps, (int, np.integer)) and steps >= 2, who, "steps",
+                "a whole number of batches >= 2", steps, "100 batches are usually enough.")
+        require(isinstance(beta, (int, float)) and 0 <= beta < 1, who, "beta",
+                "a smoothing factor in [0, 1)", beta, "0.98 averages about 50 batches.")
+        require(isinstance(diverge, (int, float)) and diverge > 1, who, "diverge",
+                "a factor > 1", diverge, "4 stops once the loss is 4 times its best.")
         self.min_lr, self.max_lr, self.steps = float(min_lr), float(max_lr), int(steps)
         self.beta, self.diverge = float(beta), float(diverge)
         self.lrs, self.losses, self.smoothed = [], [], []
@@ -197,11 +194,11 @@ def find_learning_rate(model, x, y, *, min_lr=1e-7, max_lr=10.0, steps=100, batc
     repeated if there are too few examples)."""
     x, y = np.asarray(x), np.asarray(y)
     who = "find_learning_rate"
-    _check(len(y) == len(x), who, "y", f"as many labels as inputs ({len(x)})", len(y),
-           "pass the training inputs and their labels, in the same order.")
-    _check(isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= len(x), who,
-           "batch_size", f"a whole number from 1 to len(x) = {len(x)}", batch_size,
-           "32 is typical; a search on very few examples says little.")
+    require(len(y) == len(x), who, "y", f"as many labels as inputs ({len(x)})", len(y),
+            "pass the training inputs and their labels, in the same order.")
+    require(isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= len(x), who,
+            "batch_size", f"a whole number from 1 to len(x) = {len(x)}", batch_size,
+            "32 is typical; a search on very few examples says little.")
     finder = LRFinder(min_lr=min_lr, max_lr=max_lr, steps=steps, **finder_args)
     rng = np.random.default_rng(seed)
     needed = steps * batch_size

@@ -17,12 +17,9 @@ import keras
 import numpy as np
 from keras import layers
 
+from course_utils.arguments import require
+
 BATCH_NORM = (layers.BatchNormalization,)
-
-
-def _check(ok, who, name, expected, got, hint):
-    if not ok:
-        raise ValueError(f"{who}: {name} should be {expected}; got {got!r}. Hint: {hint}")
 
 
 # --------------------------------------------------------------------------- the network
@@ -43,8 +40,8 @@ def convnet_base(width: int = 16, input_shape=(28, 28, 1), name: str = "base",
             0.99 needs thousands, and until then inference mode normalises with wrong
             statistics.
     """
-    _check(isinstance(width, (int, np.integer)) and width >= 1, "convnet_base", "width",
-           "a positive whole number of channels", width, "16 gives 64 features per image.")
+    require(isinstance(width, (int, np.integer)) and width >= 1, "convnet_base", "width",
+            "a positive whole number of channels", width, "16 gives 64 features per image.")
     inputs = x = keras.Input(input_shape, name="image")
     for block, filters in enumerate((width, 2 * width, 2 * width, 4 * width), start=1):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}")(x)
@@ -72,11 +69,11 @@ def add_head(base: keras.Model, classes: int, *, base_inference: bool = True,
             (:func:`freeze`, :func:`unfreeze_top`'s ``keep_batch_norm_frozen``).
         name: the model's name.
     """
-    _check(isinstance(classes, (int, np.integer)) and classes >= 2, "add_head", "classes",
-           "a whole number >= 2", classes, "the number of classes of the new task.")
-    _check(len(base.output_shape) == 2, "add_head", "the base's output",
-           "one feature vector per image, shape (None, features)", base.output_shape,
-           "end the base with GlobalAveragePooling2D or Flatten.")
+    require(isinstance(classes, (int, np.integer)) and classes >= 2, "add_head", "classes",
+            "a whole number >= 2", classes, "the number of classes of the new task.")
+    require(len(base.output_shape) == 2, "add_head", "the base's output",
+            "one feature vector per image, shape (None, features)", base.output_shape,
+            "end the base with GlobalAveragePooling2D or Flatten.")
     inputs = keras.Input(base.input_shape[1:], name="image")
     features = base(inputs, training=False) if base_inference else base(inputs)
     outputs = layers.Dense(classes, activation="softmax", name="head")(features)
@@ -115,9 +112,9 @@ def unfreeze_top(base: keras.Model, n: int, keep_batch_norm_frozen: bool = True)
         The names of the layers now trainable, bottom to top.
     """
     candidates = weighted_layers(base)
-    _check(isinstance(n, (int, np.integer)) and 0 <= n <= len(candidates), "unfreeze_top",
-           "n", f"a whole number from 0 to {len(candidates)} (the layers with weights)", n,
-           f"the top layers are {[layer.name for layer in candidates[-3:]]}.")
+    require(isinstance(n, (int, np.integer)) and 0 <= n <= len(candidates), "unfreeze_top",
+            "n", f"a whole number from 0 to {len(candidates)} (the layers with weights)", n,
+            f"the top layers are {[layer.name for layer in candidates[-3:]]}.")
     base.trainable = True
     top, reached = set(map(id, candidates[len(candidates) - n:])), False
     for layer in base.layers:  # in the order they are called: bottom to top
@@ -150,11 +147,11 @@ def take_classes(x, y, classes) -> tuple[np.ndarray, np.ndarray]:
         ValueError: a class that no example has.
     """
     x, y = np.asarray(x), np.asarray(y).ravel()
-    _check(len(x) == len(y), "take_classes", "y", f"one label per example ({len(x)})",
-           len(y), "pass the images and labels of one split.")
+    require(len(x) == len(y), "take_classes", "y", f"one label per example ({len(x)})",
+            len(y), "pass the images and labels of one split.")
     missing = sorted(set(classes) - set(np.unique(y).tolist()))
-    _check(not missing, "take_classes", "classes", f"labels present in y "
-           f"({sorted(np.unique(y).tolist())})", list(classes), f"{missing} never occur.")
+    require(not missing, "take_classes", "classes", f"labels present in y "
+            f"({sorted(np.unique(y).tolist())})", list(classes), f"{missing} never occur.")
     keep = np.isin(y, list(classes))
     relabel = {c: i for i, c in enumerate(classes)}
     return x[keep], np.array([relabel[c] for c in y[keep]], dtype="int64")
@@ -169,8 +166,8 @@ def per_class(x, y, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(y).ravel()
     rng = np.random.default_rng(seed)
     labels, counts = np.unique(y, return_counts=True)
-    _check(counts.min() >= n, "per_class", "n", f"at most {counts.min()} (the rarest class)",
-           n, "use fewer examples per class, or more data.")
+    require(counts.min() >= n, "per_class", "n", f"at most {counts.min()} (the rarest class)",
+            n, "use fewer examples per class, or more data.")
     chosen = np.concatenate([rng.choice(np.flatnonzero(y == c), n, replace=False)
                              for c in labels])
     chosen = rng.permutation(chosen)
@@ -207,8 +204,8 @@ def rendered_digits(n: int, seed: int = 0, size: int = 28) -> tuple[np.ndarray, 
     """
     from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-    _check(isinstance(n, (int, np.integer)) and n >= 1, "rendered_digits", "n",
-           "a positive whole number of images", n, "e.g. 2000.")
+    require(isinstance(n, (int, np.integer)) and n >= 1, "rendered_digits", "n",
+            "a positive whole number of images", n, "e.g. 2000.")
     rng = np.random.default_rng(seed)
     fonts = _digit_fonts()
     labels = rng.permutation(np.arange(n) % 10)
@@ -265,9 +262,9 @@ def imagenet_base(name: str = "MobileNetV2", input_shape=(96, 96, 3), weights="i
             says what happened and what to do.
     """
     builder = getattr(keras.applications, name, None)
-    _check(callable(builder) and name[:1].isupper(), "imagenet_base", "name",
-           "a network of keras.applications", name,
-           "e.g. 'MobileNetV2', 'ResNet50', 'EfficientNetB0' (mind the capitals).")
+    require(callable(builder) and name[:1].isupper(), "imagenet_base", "name",
+            "a network of keras.applications", name,
+            "e.g. 'MobileNetV2', 'ResNet50', 'EfficientNetB0' (mind the capitals).")
     try:
         return builder(include_top=False, pooling="avg", weights=weights,
                        input_shape=tuple(input_shape), **options)
