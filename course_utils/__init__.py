@@ -17,6 +17,7 @@ What a student imports in a notebook (core dependencies only, as on Colab):
 - :mod:`course_utils.transfer`    transfer learning: a base and a head, freezing from the top, ImageNet bases offline-safe
 - :mod:`course_utils.augment`     photos to augment, an augmentation grid, ten crops, predictions averaged over views
 - :mod:`course_utils.compress`    magnitude pruning (a callback and masks), gzipped size, channel pruning, distillation
+- :mod:`course_utils.quantise`    post-training quantisation through LiteRT (float16, dynamic, int8), Keras's own int8 report
 - :mod:`course_utils.binary`      binarised layers (sign with a straight-through estimator), packed storage, XNOR-popcount
 - :mod:`course_utils.recipes`     keras-io's simple convnet and the course's fast recipe, raced on the clock
 - :mod:`course_utils.landscape`   the loss along a line and over a plane through the weights
