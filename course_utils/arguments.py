@@ -18,3 +18,25 @@ def require(ok, who: str, name: str, expected: str, got, hint: str) -> None:
     """
     if not ok:
         raise ValueError(f"{who}: {name} should be {expected}; got {got!r}. Hint: {hint}")
+
+
+def positive_pair(who: str, name: str, value, example: int = 2) -> tuple[int, int]:
+    """``value`` as ``(rows, columns)``: a positive integer for both, or a pair of them, as
+    Keras's ``pool_size``, ``kernel_size`` and ``strides`` accept.
+
+    Args:
+        who: the layer or function that was called.
+        name: the argument's name.
+        value: what was passed.
+        example: the size the hint suggests.
+
+    Raises:
+        ValueError: anything else, with a hint.
+    """
+    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair)):
+        raise ValueError(
+            f"{who}: {name} is a positive integer or a pair of them (rows, columns); "
+            f"got {name}={value!r}. Hint: {name}={example} or {name}=({example}, {example}).")
+    return tuple(pair)

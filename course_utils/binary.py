@@ -27,6 +27,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from course_utils.arguments import positive_pair
 from course_utils.keras_graph import all_layers
 
 SCALES = ("none", "channel")
@@ -99,16 +100,6 @@ def _check_positive_int(layer_name, name, value, hint):
         raise ValueError(f"{layer_name}: {name} is a positive integer; got {name}={value!r}. "
                          f"Hint: {hint}")
     return value
-
-
-def _check_pair(layer_name, name, value):
-    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair)):
-        raise ValueError(
-            f"{layer_name}: {name} is a positive integer or a pair of them (rows, columns); "
-            f"got {name}={value!r}. Hint: {name}=3 or {name}=(3, 3).")
-    return tuple(pair)
 
 
 def _check_bool(layer_name, name, value, hint):
@@ -253,8 +244,8 @@ class BinaryConv2D(_BinaryKernel):
         name = "BinaryConv2D"
         self.filters = _check_positive_int(name, "filters", filters,
                                            "BinaryConv2D(64, 3) for 64 filters of 3x3.")
-        self.kernel_size = _check_pair(name, "kernel_size", kernel_size)
-        self.strides = _check_pair(name, "strides", strides)
+        self.kernel_size = positive_pair(name, "kernel_size", kernel_size, 3)
+        self.strides = positive_pair(name, "strides", strides)
         self.padding = _check_choice(name, "padding", padding, PADDINGS,
                                      'padding="same" keeps the size at stride 1.')
         super().__init__(binarize_inputs=binarize_inputs, scale=scale, **kwargs)

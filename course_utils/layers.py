@@ -9,6 +9,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from course_utils.arguments import positive_pair
+
 
 @keras.saving.register_keras_serializable(package="course_utils")
 class LocalResponseNormalization(keras.layers.Layer):
@@ -297,16 +299,6 @@ class DropConnect(keras.layers.Dense):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
-def _pair(layer_name, name, value):
-    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair)):
-        raise ValueError(
-            f"{layer_name}: {name} is a positive integer or a pair of them (rows, columns); "
-            f"got {name}={value!r}. Hint: {name}=2 or {name}=(2, 2) for 2x2 windows.")
-    return tuple(pair)
-
-
 @keras.saving.register_keras_serializable(package="course_utils")
 class StochasticPooling2D(keras.layers.Layer):
     """Stochastic pooling (Zeiler and Fergus, ICLR 2013, arXiv:1301.3557, section 3).
@@ -335,8 +327,9 @@ class StochasticPooling2D(keras.layers.Layer):
     def __init__(self, pool_size=2, strides=None, padding="valid", seed=None, **kwargs):
         super().__init__(**kwargs)
         name = "StochasticPooling2D"
-        self.pool_size = _pair(name, "pool_size", pool_size)
-        self.strides = self.pool_size if strides is None else _pair(name, "strides", strides)
+        self.pool_size = positive_pair(name, "pool_size", pool_size)
+        self.strides = (self.pool_size if strides is None
+                        else positive_pair(name, "strides", strides))
         if self.strides != self.pool_size:
             raise ValueError(
                 f"{name}: strides must equal pool_size (non-overlapping windows, the only case "
