@@ -13,8 +13,9 @@ Papers:
   binary filter is scaled by ``alpha = mean(|W|)`` (section 3.1, eq. 6), and the dot product
   of two +-1 vectors is an XNOR and a bit count (section 3.2).
 
-The layers use only ``keras`` and ``keras.ops`` (they run on every backend); the storage and
-the XNOR arithmetic use NumPy.
+The layers, and ``binary_cnn`` / ``float_twin_cnn`` (a small binarised Fashion-MNIST network
+and its full-precision twin), use only ``keras`` and ``keras.ops`` (they run on every
+backend); the storage, the XNOR arithmetic use NumPy.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from course_utils.arguments import positive_pair
+from course_utils.arguments import positive_pair, require
 from course_utils.keras_graph import all_layers
 
 SCALES = ("none", "channel")
@@ -273,6 +274,92 @@ class BinaryConv2D(_BinaryKernel):
                 "padding": self.padding}
 
 
+# ---------------------------------------------------------------- a binarised CNN and its twin
+
+def _check_widths(who, widths):
+    ok = (isinstance(widths, (tuple, list)) and len(widths) == 3
+          and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths))
+    require(ok, who, "widths", "three positive integers (the real first convolution, the "
+            "binary convolution, the binary dense layer)", widths,
+            "widths=(32, 64, 256), the course's default.")
+    return tuple(widths)
+
+
+def _small_cnn(binary, widths, input_shape, classes, scale, name):
+    """The layout both networks share; ``binary`` picks binary layers and sign activations
+    or float layers and ReLU."""
+    first, conv, dense = widths
+    layers = keras.layers
+
+    def batch_norm(name):  # Keras's 0.99 leaves the running statistics far off in a few epochs
+        return layers.BatchNormalization(momentum=0.9, name=name)
+
+    inputs = keras.Input(input_shape)
+    x = layers.Conv2D(first, 3, padding="same", use_bias=False, name="first_conv")(inputs)
+    x = batch_norm("first_bn")(layers.MaxPooling2D(name="first_pool")(x))
+    if binary:  # the sign comes with the next layer (binarize_inputs=True)
+        x = BinaryConv2D(conv, 3, padding="valid", scale=scale, name="conv")(x)
+    else:
+        x = layers.Conv2D(conv, 3, padding="valid", use_bias=False,
+                          name="conv")(layers.ReLU(name="first_relu")(x))
+    x = batch_norm("conv_bn")(layers.MaxPooling2D(name="conv_pool")(x))
+    x = layers.Flatten(name="flatten")(x)
+    if binary:
+        x = BinaryDense(dense, scale=scale, name="dense")(x)
+    else:
+        x = layers.Dense(dense, use_bias=False, name="dense")(layers.ReLU(name="conv_relu")(x))
+    x = batch_norm("dense_bn")(x)
+    x = (layers.Activation(sign_ste, name="dense_sign") if binary
+         else layers.ReLU(name="dense_relu"))(x)
+    outputs = layers.Dense(classes, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def binary_cnn(*, widths=(32, 64, 256), scale="none", input_shape=(28, 28, 1), classes=10,
+               name="binary_cnn"):
+    """A small binarised CNN for Fashion-MNIST, in the BNN training practice: the first
+    layer (real images in) and the last (the classifier) keep real weights, the two between
+    are binary with binary inputs, each followed by batch normalisation, whose output the
+    next layer binarises with ``sign_ste`` (BNN, sections 1.1-1.6; XNOR-Net's block order,
+    section 3.2: batch norm, binary activation, binary convolution, pooling). Train it with
+    Adam (BNN Algorithm 1); the binary kernels are clipped to [-1, 1] by ``WeightClip``.
+
+    Layers: real 3x3 convolution (``widths[0]``, "same"), max pooling, batch norm; binary
+    3x3 convolution (``widths[1]``, "valid": no zero padding, every input is +-1), max
+    pooling, batch norm; flatten; binary dense (``widths[2]``), batch norm, sign; real dense
+    softmax classifier. :func:`float_twin_cnn` is the same network in full precision.
+
+    Args:
+        widths: channels of the real first convolution, the binary convolution, and units
+            of the binary dense layer.
+        scale: ``"none"`` (BNN's plain sign) or ``"channel"`` (XNOR-Net's ``alpha =
+            mean(|W|)`` per output channel, section 3.1) for both binary layers.
+        input_shape: ``(rows, columns, channels)`` of the images.
+        classes: number of classes.
+        name: the model's name.
+    """
+    widths = _check_widths("binary_cnn", widths)
+    _check_choice("binary_cnn", "scale", scale, SCALES,
+                  'scale="channel" for XNOR-Net\'s factors, scale="none" for BNN.')
+    return _small_cnn(True, widths, input_shape, classes, scale, name)
+
+
+def float_twin_cnn(*, widths=(32, 64, 256), input_shape=(28, 28, 1), classes=10,
+                   name="float_twin_cnn"):
+    """The full-precision twin of :func:`binary_cnn`: the same layers, widths, batch norms
+    and poolings, with float convolution and dense layers and ReLU where the binary network
+    takes the sign: what binarising costs is the difference between the two.
+
+    Args:
+        widths: as for :func:`binary_cnn`.
+        input_shape: ``(rows, columns, channels)`` of the images.
+        classes: number of classes.
+        name: the model's name.
+    """
+    widths = _check_widths("float_twin_cnn", widths)
+    return _small_cnn(False, widths, input_shape, classes, "none", name)
+
+
 # ---------------------------------------------------------------- bit-packed storage
 
 class PackedWeight(NamedTuple):
@@ -283,10 +370,20 @@ class PackedWeight(NamedTuple):
     shape: tuple
 
 
+def binary_layers(model):
+    """The built binary layers (``BinaryDense``, ``BinaryConv2D``) of ``model``, in order,
+    nested models included; ``[model]`` when ``model`` is itself one.
+
+    Args:
+        model: a Keras model or layer.
+    """
+    layers = [model, *(all_layers(model) if hasattr(model, "layers") else ())]
+    return [layer for layer in layers if isinstance(layer, _BinaryKernel) and layer.built]
+
+
 def _binary_kernels(model):
     """``id(kernel) -> layer`` for every binary layer of ``model``."""
-    return {id(layer.kernel): layer for layer in all_layers(model)
-            if isinstance(layer, _BinaryKernel) and layer.built}
+    return {id(layer.kernel): layer for layer in binary_layers(model)}
 
 
 def pack_signs(values):
@@ -358,6 +455,29 @@ def float32_size_bytes(model):
         model: a built Keras model (or layer).
     """
     return sum(4 * math.prod(weight.shape) for weight in model.weights)
+
+
+class LayerStorage(NamedTuple):
+    """The storage of one binary layer's weights: as float32, and packed (1 bit a binary
+    weight, plus float32 factors ``alpha`` and bias, if any)."""
+
+    layer: str
+    weights: int
+    float32_bytes: int
+    packed_bytes: int
+
+
+def binary_layer_storage(model):
+    """One :class:`LayerStorage` per binary layer of ``model``, in order: what BNN and
+    XNOR-Net's "32x smaller" is about (BNN section 3; XNOR-Net's abstract), the real
+    first and last layers and the batch norms left out.
+
+    Args:
+        model: a built Keras model (or a binary layer).
+    """
+    return [LayerStorage(layer.name, sum(math.prod(w.shape) for w in layer.weights),
+                         float32_size_bytes(layer), packed_size_bytes(layer))
+            for layer in binary_layers(model)]
 
 
 def save_packed(model, path):
@@ -454,10 +574,17 @@ def _last_byte_mask(n):
 
 
 def _popcount_xor(a_bits, b_bits, n):
-    """Per pair of rows, how many of the first ``n`` signs differ: popcount(a XOR b)."""
-    differ = np.bitwise_xor(a_bits, b_bits)
-    differ[..., -1] &= _last_byte_mask(n)  # ignore the padding bits
-    return _POPCOUNT[differ].sum(axis=-1)
+    """Per pair of rows, how many of the first ``n`` signs differ: popcount(a XOR b).
+    NumPy 2's ``bitwise_count`` (the CPU's popcount instruction), on 64-bit words when the
+    rows fill whole words; a 256-entry table of bit counts with older NumPy."""
+    a_bits, b_bits = (np.array(bits, dtype=np.uint8, order="C") for bits in (a_bits, b_bits))
+    for bits in (a_bits, b_bits):
+        bits[..., -1] &= _last_byte_mask(n)  # ignore the padding bits
+    if not hasattr(np, "bitwise_count"):
+        return _POPCOUNT[np.bitwise_xor(a_bits, b_bits)].sum(axis=-1)
+    if a_bits.shape[-1] % 8 == 0:  # 64 signs a word: one XOR and one popcount each
+        a_bits, b_bits = a_bits.view(np.uint64), b_bits.view(np.uint64)
+    return np.bitwise_count(np.bitwise_xor(a_bits, b_bits)).sum(axis=-1, dtype=np.int64)
 
 
 def _check_bits(name, bits, n):

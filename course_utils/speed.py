@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from course_utils.arguments import require
+
 
 class Latency(NamedTuple):
     """Milliseconds per call: the median of ``runs``, and the spread between their first
@@ -58,12 +60,30 @@ def cpu_latency(model, *, input_shape=None, batch_size: int = 1, repeats: int = 
             f"cpu_latency: the model's input size is {tuple(model.input_shape[1:])}, not a "
             f"fixed (height, width, channels). Hint: pass input_shape=(224, 224, 3).")
     x = np.random.default_rng(seed).uniform(0, 1, size=(batch_size, *shape)).astype("float32")
-    for _ in range(max(warmup, 1)):
-        model.predict_on_batch(x)
+    return time_call(model.predict_on_batch, x, repeats=repeats, warmup=max(warmup, 1))
+
+
+def time_call(function, *args, repeats=20, warmup=1):
+    """Milliseconds per call of ``function(*args)``, timed as ``cpu_latency`` times a
+    model: ``warmup`` untimed calls, then ``repeats`` timed ones; their median and the spread
+    between the first and third quartiles. Time two computations with the same arguments,
+    repeats and threads to compare them (the XNOR dot product against the float one).
+
+    Args:
+        function: what to time.
+        *args: its arguments, made before the timing starts.
+        repeats: timed calls, at least 3.
+        warmup: untimed calls first (caches, lazy set-up).
+    """
+    require(isinstance(repeats, int) and not isinstance(repeats, bool) and repeats >= 3,
+            "time_call", "repeats", "a whole number >= 3", repeats,
+            "a median and a spread need several runs; 20 is a good default.")
+    for _ in range(warmup):
+        function(*args)
     runs = []
     for _ in range(repeats):
         start = time.perf_counter()
-        model.predict_on_batch(x)
+        function(*args)
         runs.append((time.perf_counter() - start) * 1000)
     q1, median, q3 = np.percentile(runs, [25, 50, 75])
     return Latency(float(median), float(q3 - q1), tuple(runs))

@@ -16,7 +16,11 @@ from course_utils.binary import (
     BinaryConv2D,
     BinaryDense,
     WeightClip,
+    binary_cnn,
+    binary_layer_storage,
+    binary_layers,
     float32_size_bytes,
+    float_twin_cnn,
     load_packed,
     pack_binary_weights,
     pack_signs,
@@ -275,7 +279,7 @@ def test_the_layers_use_keras_only():
                 if isinstance(node, (ast.Import, ast.ImportFrom))
                 for alias in (node.names if isinstance(node, ast.Import)
                               else [ast.alias(node.module or "")])}
-    assert imported <= {"__future__", "json", "math", "typing", "keras", "numpy",
+    assert imported <= {"__future__", "json", "math", "time", "typing", "keras", "numpy",
                         "course_utils"}, imported
 
 
@@ -418,3 +422,103 @@ def test_xnor_bad_bits():
         xnor_popcount_dot(pack_signs(np.ones(9)), pack_signs(np.ones(8)), 9)
     with pytest.raises(ValueError, match=r"(?s)uint8.*got.*Hint"):
         xnor_matmul(np.ones((2, 2)), np.ones((2, 2)), 16)
+
+
+@pytest.mark.parametrize("n", [64, 512, 2304, 2300])  # whole 64-bit words, and not
+def test_xnor_popcount_agrees_with_the_bit_count_table(n, monkeypatch):
+    a, b = _sign(_normal((3, n), seed=13)), _sign(_normal((n, 5), seed=14)).T
+    a_bits, b_bits = pack_signs(a), pack_signs(b)  # b: a kernel's columns, not C-contiguous
+    fast = xnor_matmul(a_bits, b_bits, n)
+    np.testing.assert_array_equal(fast, a @ b.T)
+    monkeypatch.delattr(np, "bitwise_count", raising=False)  # NumPy 1: the table
+    np.testing.assert_array_equal(xnor_matmul(a_bits, b_bits, n), fast)
+    assert xnor_popcount_dot(a_bits[0], b_bits[0], n) == int(a[0] @ b[0])
+
+
+# ---------------------------------------------------------------- the binarised CNN and its twin
+
+def _kinds(model):
+    return [type(layer).__name__ for layer in model.layers]
+
+
+@pytest.mark.parametrize("scale", ["none", "channel"])
+def test_binary_cnn_keeps_the_first_and_last_layers_real_and_binarises_between(scale):
+    model = binary_cnn(widths=(4, 6, 8), scale=scale)
+    assert _kinds(model) == ["InputLayer", "Conv2D", "MaxPooling2D", "BatchNormalization",
+                             "BinaryConv2D", "MaxPooling2D", "BatchNormalization", "Flatten",
+                             "BinaryDense", "BatchNormalization", "Activation", "Dense"]
+    conv, dense = binary_layers(model)
+    assert (conv.filters, dense.units) == (6, 8)
+    assert conv.binarize_inputs and dense.binarize_inputs and conv.padding == "valid"
+    assert conv.scale == dense.scale == scale
+    assert model.output_shape == (None, 10)
+    # what reaches the real classifier is +-1: binary activations all the way
+    x = _normal((4, 28, 28, 1), seed=15)
+    signs = keras.Model(model.input, model.get_layer("classifier").input)(x)
+    assert set(np.unique(_np(signs))) <= {-1.0, 1.0}
+
+
+def test_the_float_twin_has_the_same_layout_in_full_precision():
+    twin, bnn = float_twin_cnn(widths=(4, 6, 8)), binary_cnn(widths=(4, 6, 8))
+    assert binary_layers(twin) == []
+    assert twin.count_params() == bnn.count_params()
+    weighted = [(layer.name, tuple(w.shape for w in layer.weights)) for layer in bnn.layers
+                if layer.weights]
+    assert [(layer.name, tuple(w.shape for w in layer.weights)) for layer in twin.layers
+            if layer.weights] == weighted
+    assert sum(isinstance(layer, keras.layers.ReLU) for layer in twin.layers) == 3
+    assert twin.output_shape == bnn.output_shape
+
+
+def test_the_twins_train_a_step_and_the_binary_kernels_stay_clipped():
+    x, y = _normal((16, 28, 28, 1), seed=16), np.arange(16) % 10
+    for make in (binary_cnn, float_twin_cnn):
+        keras.utils.set_random_seed(0)
+        model = make(widths=(4, 6, 8))
+        model.compile(keras.optimizers.Adam(0.5), "sparse_categorical_crossentropy")
+        history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+        assert np.isfinite(history.history["loss"]).all()
+        for layer in binary_layers(model):
+            assert np.abs(_np(layer.kernel)).max() <= 1.0
+
+
+@pytest.mark.parametrize("make, named", [
+    (lambda: binary_cnn(widths=(4, 6)), "widths"),
+    (lambda: binary_cnn(widths=(4, 0, 8)), "widths"),
+    (lambda: float_twin_cnn(widths=(4, 6.0, 8)), "widths"),
+    (lambda: binary_cnn(scale="layer"), "scale"),
+])
+def test_binary_cnn_bad_arguments(make, named):
+    with pytest.raises(ValueError, match=rf"(?s){named}.*got.*Hint"):
+        make()
+
+
+def test_binary_layers_looks_inside_nested_models_and_accepts_a_layer():
+    inner = keras.Sequential([keras.Input((8,)), BinaryDense(4, name="inner")])
+    outer = keras.Sequential([keras.Input((8,)), inner, BinaryDense(3, name="outer")])
+    assert [layer.name for layer in binary_layers(outer)] == ["inner", "outer"]
+    assert binary_layers(inner.layers[0]) == [inner.layers[0]]
+    assert binary_layers(keras.layers.Dense(2)) == []
+
+
+@pytest.mark.parametrize("scale", ["none", "channel"])
+def test_binary_layer_storage_counts_bits_and_factors(scale, tmp_path):
+    model = binary_cnn(widths=(4, 16, 8), scale=scale)
+    conv, dense = binary_layer_storage(model)
+    conv_weights, dense_weights = 3 * 3 * 4 * 16, 6 * 6 * 16 * 8  # 28 -> 14 -> 12 -> 6
+    assert (conv.layer, conv.weights, conv.float32_bytes) == ("conv", conv_weights,
+                                                              4 * conv_weights)
+    assert (dense.layer, dense.weights) == ("dense", dense_weights)
+    factors = 4 if scale == "channel" else 0
+    assert conv.packed_bytes == conv_weights // 8 + factors * 16
+    assert dense.packed_bytes == dense_weights // 8 + factors * 8
+    # one binary layer alone saves and loads: its file is the bits (and factors) + headers
+    layer = model.get_layer("dense")
+    save_packed(layer, tmp_path / "dense.npz")
+    stored = read_packed(tmp_path / "dense.npz")
+    assert [entry.data.dtype for entry in stored.values()] == (
+        [np.uint8, np.float32] if scale == "channel" else [np.uint8])
+    x = _normal((2, 6 * 6 * 16), seed=17)
+    before = _np(layer(x))
+    layer.kernel.assign(_normal(layer.kernel.shape, seed=18))
+    np.testing.assert_array_equal(_np(load_packed(layer, tmp_path / "dense.npz")(x)), before)

@@ -52,3 +52,13 @@ def test_size_on_disk_leaves_the_optimizer_out():
     model.compile(optimizer="adam", loss="mse")
     model.fit(np.zeros((4, 8, 8, 3)), np.zeros((4, 400)), verbose=0)
     assert speed.size_on_disk(model) == before
+
+
+def test_time_call_times_every_repeat_after_the_warmup():
+    calls = []
+    latency = speed.time_call(calls.append, 1, repeats=5, warmup=2)
+    assert len(calls) == 7 and len(latency.runs_ms) == 5
+    assert min(latency.runs_ms) <= latency.median_ms <= max(latency.runs_ms)
+    assert latency.spread_ms >= 0
+    with pytest.raises(ValueError, match=r"(?s)repeats.*got.*Hint"):
+        speed.time_call(calls.append, 1, repeats=2)
