@@ -24,6 +24,14 @@ The estimate also says what makes training cheaper: the work is proportional to 
 of images and epochs, roughly proportional to the number of pixels (halve the side, about a
 quarter of the work), and grayscale input changes only the first convolution (a third of
 its MACs, a small share of the whole network).
+
+Many devices divide the time, not the work. With data parallelism (synchronous SGD, each
+device a slice of every batch) ``n`` devices run ``n * scaling_efficiency`` times faster than
+one, where the efficiency (< 1: the gradients are exchanged after every step) is what a real
+system reaches: Goyal et al. ("Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour",
+2017, arXiv:1706.02677) report ~90% from 8 to 256 GPUs. ``scaling_table`` gives ResNet-50's
+90 epochs on 1, 8 and 256 devices at a per-device throughput in images/s, and
+``REPORTED_RUNS`` the published times it can be checked against.
 """
 
 from __future__ import annotations
@@ -265,4 +273,127 @@ def training_cost_table(scenarios, device_flops_per_s="Tesla M40", utilisation=1
     table["time"] = [readable_duration(d) for d in table["days"]]
     table.attrs.update(device=device_flops_per_s, device_flops_per_s=peak,
                        utilisation=utilisation)
+    return table
+
+
+# --------------------------------------------------------------------------- many devices
+
+# The same training (ResNet-50, ImageNet-1k, 90 epochs) as reported on one device and on
+# many, for ``images_per_second`` and ``implied_scaling_efficiency``:
+REPORTED_RUNS = {
+    # You et al. 2018, abstract: "90-epoch ImageNet-1k training with ResNet-50 on a NVIDIA
+    # M40 GPU takes 14 days".
+    "1 Tesla M40 (You et al. 2018)": {"devices": 1, "seconds": 14 * SECONDS_PER_DAY},
+    # Goyal et al. 2017's baseline, minibatch 256 on one server of 8 Tesla P100 GPUs: 29 hours
+    # (NVIDIA's note on the paper, https://developer.nvidia.com/facebook-trains-imagenet-1-hour:
+    # "from 29 hours to one").
+    "8 Tesla P100, batch 256 (Goyal et al. 2017)": {"devices": 8, "seconds": 29 * 3600},
+    # Goyal et al. 2017, abstract: "trains ResNet-50 with a minibatch size of 8192 on 256 GPUs
+    # in one hour".
+    "256 Tesla P100, batch 8,192 (Goyal et al. 2017)": {"devices": 256, "seconds": 3600},
+    # You et al. 2018, abstract: "we finish the 90-epoch ImageNet training with ResNet-50 in
+    # 20 minutes on 2048 KNLs" (Intel Xeon Phi 7250), with LARS and a batch of 32K.
+    "2,048 Xeon Phi 7250, batch 32K (You et al. 2018)": {"devices": 2048, "seconds": 20 * 60},
+}
+# Goyal et al. 2017, abstract: "our implementation achieves ~90% scaling efficiency when
+# moving from 8 to 256 GPUs".
+GOYAL_SCALING_EFFICIENCY = 0.9
+MANY_DEVICES = (1, 8, 256)
+
+
+def _efficiency(value):
+    from course_utils.arguments import require
+
+    value = _number("scaling_efficiency", value)
+    require(value <= 1, "scaling_efficiency", "scaling_efficiency",
+            "the fraction of a linear speed-up that the devices reach, in (0, 1]", value,
+            "Goyal et al. 2017 reached ~90% from 8 to 256 GPUs: pass 0.9.")
+    return value
+
+
+def speedup(devices, scaling_efficiency=GOYAL_SCALING_EFFICIENCY) -> float:
+    """How many times faster ``devices`` train than one: ``devices * scaling_efficiency``
+    (one device: 1, whatever the efficiency, since it is measured against one device).
+
+    Args:
+        devices: accelerators training together (data parallelism, synchronous SGD).
+        scaling_efficiency: the fraction of a linear speed-up they reach, in (0, 1];
+            Goyal et al. 2017 (abstract) report ~90% from 8 to 256 GPUs.
+    """
+    devices, efficiency = _count("devices", devices), _efficiency(scaling_efficiency)
+    return 1.0 if devices == 1 else devices * efficiency
+
+
+def multi_device_days(flops, device_flops_per_s, devices, *,
+                      scaling_efficiency=GOYAL_SCALING_EFFICIENCY, utilisation=1.0) -> float:
+    """Days that ``flops`` take on ``devices`` accelerators: ``training_days`` on one,
+    divided by ``speedup(devices, scaling_efficiency)``.
+
+    Args:
+        flops: the run's floating-point operations (``training_flops``).
+        device_flops_per_s: one device's peak, a number or a name in ``DEVICES``.
+        devices: how many devices share the work.
+        scaling_efficiency: see ``speedup``.
+        utilisation: the fraction of its peak each device reaches (``training_days``).
+    """
+    days = training_days(flops, device_flops_per_s, utilisation)
+    return days / speedup(devices, scaling_efficiency)
+
+
+def images_per_second(seconds, *, devices=1, images=IMAGENET_1K_TRAIN_IMAGES,
+                      epochs=RESNET50_EPOCHS) -> float:
+    """Images per second *per device* that a reported run implies: ``images * epochs /
+    seconds / devices`` (e.g. ``REPORTED_RUNS``; the 14 days on one M40 of You et al. 2018
+    mean about 95 images/s)."""
+    seconds, devices = _number("seconds", seconds), _count("devices", devices)
+    return _count("images", images) * _number("epochs", epochs) / seconds / devices
+
+
+def implied_scaling_efficiency(few, many) -> float:
+    """The scaling efficiency between two runs of the same training, each
+    ``{"devices": n, "seconds": s}`` (``REPORTED_RUNS``): the speed-up measured, divided by
+    the ratio of devices. Goyal et al.'s 8 and 256 GPUs give about their stated ~90%."""
+    runs = []
+    for name, run in (("few", few), ("many", many)):
+        if not isinstance(run, dict) or set(run) != {"devices", "seconds"}:
+            raise ValueError(f"{name} must be a dict with the keys devices and seconds; got "
+                             f"{run!r}. Hint: cost.REPORTED_RUNS holds such runs.")
+        runs.append((_count(f"{name}['devices']", run["devices"]),
+                     _number(f"{name}['seconds']", run["seconds"])))
+    (n_few, s_few), (n_many, s_many) = runs
+    return (s_few / s_many) / (n_many / n_few)
+
+
+def scaling_table(images_per_second_per_device, *, devices=MANY_DEVICES,
+                  scaling_efficiency=GOYAL_SCALING_EFFICIENCY,
+                  images=IMAGENET_1K_TRAIN_IMAGES, epochs=RESNET50_EPOCHS):
+    """How long ``epochs`` over ``images`` take on each number of ``devices``: one row per
+    count with its ``speedup``, the ``images_per_second`` of all of them together, ``days``
+    and ``time`` in words. The defaults are ResNet-50's 90 epochs of ImageNet-1k on 1, 8
+    and 256 devices at Goyal et al. 2017's ~90% scaling efficiency.
+
+    Args:
+        images_per_second_per_device: one device's training throughput (measured, or what
+            a reported run implies: ``images_per_second``).
+        devices: the device counts, one row each.
+        scaling_efficiency: see ``speedup``.
+        images: training images per epoch.
+        epochs: passes over them.
+    """
+    import pandas as pd
+
+    each = _number("images_per_second_per_device", images_per_second_per_device)
+    work = _count("images", images) * _number("epochs", epochs)
+    if isinstance(devices, (str, bytes)) or not hasattr(devices, "__iter__") or not devices:
+        raise ValueError(f"devices must be a non-empty list of device counts; got "
+                         f"{devices!r}. Hint: devices=(1, 8, 256).")
+    rows = []
+    for n in devices:
+        total = each * speedup(n, scaling_efficiency)
+        days = work / total / SECONDS_PER_DAY
+        rows.append({"devices": int(n), "speedup": total / each, "images_per_second": total,
+                     "days": days, "time": readable_duration(days)})
+    table = pd.DataFrame(rows).set_index("devices")
+    table.attrs.update(images_per_second_per_device=each, scaling_efficiency=scaling_efficiency,
+                       images=images, epochs=epochs)
     return table

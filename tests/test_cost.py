@@ -135,3 +135,67 @@ def test_readable_duration():
 def test_bad_inputs_say_what_was_expected(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --------------------------------------------------------------------------- many devices
+
+
+def test_speedup_is_linear_at_efficiency_one_and_one_device_is_one():
+    assert [cost.speedup(n, 1.0) for n in (1, 2, 8, 256)] == [1, 2, 8, 256]
+    assert cost.speedup(1, 0.5) == 1  # efficiency is measured against one device
+    assert cost.speedup(256, 0.9) == pytest.approx(230.4)
+    assert cost.speedup(8) == pytest.approx(8 * cost.GOYAL_SCALING_EFFICIENCY)
+
+
+def test_multi_device_days_divides_the_single_device_days():
+    one_day_at_peak = 7e12 * 86_400
+    assert cost.multi_device_days(one_day_at_peak, "Tesla M40", 1) == pytest.approx(1)
+    assert cost.multi_device_days(one_day_at_peak, "Tesla M40", 8, scaling_efficiency=1) == \
+        pytest.approx(1 / 8)
+    assert cost.multi_device_days(one_day_at_peak, "Tesla M40", 10, scaling_efficiency=0.5,
+                                  utilisation=0.25) == pytest.approx(4 / 5)
+
+
+def test_reported_runs_imply_goyals_efficiency_and_you_et_als_throughput():
+    runs = list(cost.REPORTED_RUNS.values())
+    m40, goyal_8, goyal_256 = runs[:3]
+    assert cost.implied_scaling_efficiency(goyal_8, goyal_256) == pytest.approx(29 / 32)
+    assert abs(cost.implied_scaling_efficiency(goyal_8, goyal_256)
+               - cost.GOYAL_SCALING_EFFICIENCY) < 0.01  # "~90%"
+    # 14 days on one M40: 90 epochs x 1,281,167 images / 1,209,600 s
+    assert cost.images_per_second(m40["seconds"]) == pytest.approx(90 * 1_281_167 / 1_209_600)
+    assert cost.images_per_second(3600, devices=256) == pytest.approx(
+        90 * 1_281_167 / 3600 / 256)
+    assert cost.images_per_second(10, devices=2, images=100, epochs=1) == 5
+
+
+def test_scaling_table_of_the_m40_run_is_14_days_on_one_and_monotonic():
+    table = cost.scaling_table(cost.images_per_second(14 * 86_400))
+    assert list(table.index) == [1, 8, 256]
+    assert table.loc[1, "days"] == pytest.approx(14)
+    assert table.loc[1, "time"] == "14.0 days"
+    assert table.loc[256, "days"] == pytest.approx(14 / (256 * 0.9))
+    assert list(table["days"]) == sorted(table["days"], reverse=True)
+    np.testing.assert_allclose(table["speedup"], [1, 7.2, 230.4])
+    linear = cost.scaling_table(100, devices=(1, 2, 4), scaling_efficiency=1, images=8_640,
+                                epochs=1000)
+    np.testing.assert_allclose(linear["days"], [1, 0.5, 0.25])
+    assert linear.attrs["scaling_efficiency"] == 1
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: cost.speedup(8, 1.5), r"scaling_efficiency should be .*in \(0, 1\]; got 1.5"),
+    (lambda: cost.speedup(8, 0), "scaling_efficiency must be a finite number more"),
+    (lambda: cost.speedup(2.5), "devices must be a whole number"),
+    (lambda: cost.speedup(0), "devices must be a finite number more than zero"),
+    (lambda: cost.multi_device_days(1e18, "Tesla M4", 8), "Unknown device"),
+    (lambda: cost.images_per_second(0), "seconds must be a finite number more"),
+    (lambda: cost.implied_scaling_efficiency({"devices": 8}, {"devices": 256, "seconds": 1}),
+     "few must be a dict with the keys devices and seconds"),
+    (lambda: cost.scaling_table(100, devices=8), "devices must be a non-empty list"),
+    (lambda: cost.scaling_table(100, devices=()), "devices must be a non-empty list"),
+    (lambda: cost.scaling_table(-1), "images_per_second_per_device must be a finite"),
+])
+def test_many_device_inputs_say_what_was_expected(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
