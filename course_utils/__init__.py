@@ -18,10 +18,12 @@ What a student imports in a notebook (core dependencies only, as on Colab):
 - :mod:`course_utils.augment`     photos to augment, an augmentation grid, ten crops, predictions averaged over views
 - :mod:`course_utils.compress`    magnitude pruning (a callback and masks), gzipped size, channel pruning, distillation
 - :mod:`course_utils.quantise`    post-training quantisation through LiteRT (float16, dynamic, int8), Keras's own int8 report
-- :mod:`course_utils.binary`      binarised layers (sign with a straight-through estimator), packed storage, XNOR-popcount
+- :mod:`course_utils.deploy`      small and fast measured alike: size, batch-1 latency, accuracy; ratios, Pareto front, int8 goals
+- :mod:`course_utils.binary`      binarised layers (sign with a straight-through estimator), a binarised CNN and its twin, packed storage, XNOR-popcount
 - :mod:`course_utils.recipes`     keras-io's simple convnet and the course's fast recipe, raced on the clock
 - :mod:`course_utils.landscape`   the loss along a line and over a plane through the weights
-- :mod:`course_utils.cost`        what a training run costs: FLOPs, days on a given GPU
+- :mod:`course_utils.cost`        what a training run costs: FLOPs, days on a given GPU and on many
+- :mod:`course_utils.scale`       training at scale: float16/bfloat16, throughput with and without XLA, data parallelism in a fresh process
 - :mod:`course_utils.speed`       CPU latency (median of repeated runs, with spread), size on disk
 - :mod:`course_utils.cache`       train once, reuse after: trained weights and features kept per profile
 - :mod:`course_utils.losses`      losses Keras lacks: NT-Xent, the contrastive loss of SimCLR

@@ -639,6 +639,12 @@ def _own_work_findings(function, forbidden) -> list:
     return found
 
 
+def _findings_listed(found, most=3) -> str:
+    """The first ``most`` own-work findings in words, and how many more there are."""
+    more = f" (and {len(found) - most} more)" if len(found) > most else ""
+    return "; ".join(f.describe() for f in found[:most]) + more
+
+
 def check_own_work(function: Callable, forbidden=("zoo", "applications")):
     """The function must build its network itself: no ready-made network
     (``course_utils.zoo``, ``keras.applications``, or what ``forbidden`` names), and
@@ -649,10 +655,8 @@ def check_own_work(function: Callable, forbidden=("zoo", "applications")):
     found = _own_work_findings(function, forbidden)
     if found:
         name = getattr(function, "__name__", "your function")
-        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
         _fail(f"how {name} builds its network", "layers you create yourself, in code the "
-              "grader can read",
-              "; ".join(f.describe() for f in found[:3]) + more,
+              "grader can read", _findings_listed(found),
               "build the network from keras.layers yourself; the ready-made ones are for "
               "checking, not for handing in, and the grader must be able to read how "
               "your code builds it")
@@ -1015,3 +1019,466 @@ def check_training_step(model, shape, classes: int, checked: str, changed=(), un
                         "and the head learn when fine-tuning")
             _fail(f"the weights of layer {name!r} after one step of training {checked}",
                   "unchanged", f"changed: {', '.join(moved[name])}", hint)
+
+
+# ------------------------------------------------------------------------- binary layers
+# Assignment 6 (a binary dense layer with the straight-through estimator, packed storage).
+# The student's sign_ste, BinaryDense and packed_storage_bytes cannot travel to the grading
+# process (a layer of the student's own class cannot be rebuilt here), so the notebook's
+# given measuring functions (measure_*) run them on plain values and return arrays and
+# numbers. The checks below choose the values, call the measuring function and decide,
+# against BNN's definitions computed here in NumPy (Hubara et al. 2016, arXiv:1602.02830,
+# section 1.1, eq. 1; section 1.3; Algorithm 1) and course_utils.binary's packed count. In
+# the grading process the measuring functions are the re-check's stand-ins: the kernel
+# only runs the student's code, every decision is the grader's.
+
+BINARY_FORBIDDEN = ("zoo", "applications", "binary")
+_STE_SPECIALS = (0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0)
+
+
+def check_own_code(thing: Callable):
+    """``thing`` (a function or a class) and what it reaches are the student's own code:
+    not ``course_utils.binary`` (the course's reference, which the grader uses), nor
+    anything the grader cannot read. Decided from the notebook's source when graded."""
+    __tracebackhide__ = True
+    found = _own_work_findings(thing, BINARY_FORBIDDEN)
+    if found:
+        name = getattr(thing, "__name__", "your code")
+        _fail(f"whose code {name} runs", "your own code, with keras, keras.ops, tensorflow "
+              "or numpy, in cells the grader can read", _findings_listed(found),
+              "write the sign, the layer and the count yourself: course_utils.binary is the "
+              "course's reference, for checking your work, not for handing in; and leave the "
+              "measuring functions the tests use as they were given")
+
+
+_CUSTOM_GRADIENT_ON_VARIABLE = (
+    "tf.custom_gradient treats a variable as a weight of its own: give sign_ste a tensor, "
+    "tf.convert_to_tensor(self.kernel), and the gradient still reaches the kernel")
+
+
+def _failure_hint(exc: Exception, hint: str) -> str:
+    """``hint``, or what a known TensorFlow pitfall in ``exc`` calls for."""
+    if "must accept keyword argument 'variables'" in str(exc):
+        return _CUSTOM_GRADIENT_ON_VARIABLE
+    return hint
+
+
+def _measure(measure, checked: str, hint: str, *args, **kwargs) -> dict:
+    """``measure(*args, **kwargs)``, which must return a dict; a failure is the student's."""
+    __tracebackhide__ = True
+    try:
+        got = measure(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - the student's code failed
+        _fail(checked, "your code to run", f"{type(exc).__name__}: {exc}",
+              _failure_hint(exc, hint))
+    if not isinstance(got, dict):
+        _fail(f"what {getattr(measure, '__name__', 'the measuring function')} returns",
+              "a dict, as the given function returns", type(got).__name__,
+              "leave the measuring functions the tests use as they were given")
+    return got
+
+
+def _entry(got: dict, key: str, checked: str, shape: tuple, hint: str) -> np.ndarray:
+    __tracebackhide__ = True
+    if key not in got:
+        _fail(checked, f"an entry {key!r}", f"entries {sorted(got)}",
+              "leave the measuring functions the tests use as they were given")
+    value = np.asarray(got[key])
+    if value.shape != tuple(shape):
+        _fail(f"{checked}: the shape", tuple(shape), value.shape, hint)
+    return value
+
+
+def _away_from_one(x: np.ndarray) -> np.ndarray:
+    """Move values within 0.01 of +-1 to +-2 (where the clip's derivative is clear)."""
+    near = np.abs(np.abs(x) - 1.0) < 0.01
+    return np.where(near, 2.0 * np.sign(x), x)
+
+
+def ste_case(shape, *, seed: int = 0):
+    """The values a test gives ``sign_ste``: uniform in [-3, 3] with 0, +-1, +-0.5 and +-2
+    at random places (as many as fit), and a gradient coming back (``upstream``), each
+    entry of size 0.5 to 2 and either sign. Both float32."""
+    rng = np.random.default_rng(seed)
+    x = _away_from_one(rng.uniform(-3.0, 3.0, size=shape)).ravel()
+    places = rng.permutation(x.size)[:len(_STE_SPECIALS)]
+    x[places] = _STE_SPECIALS[:len(places)]
+    upstream = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    return x.reshape(shape).astype("float32"), upstream.astype("float32")
+
+
+def binary_sign_reference(x) -> np.ndarray:
+    """BNN's sign (eq. 1) with sign(0) = +1: +1 where ``x >= 0``, -1 elsewhere."""
+    return np.where(np.asarray(x) >= 0, 1.0, -1.0).astype("float32")
+
+
+def clipped_identity_derivative(x, *, step: float = 1e-3) -> np.ndarray:
+    """The derivative of ``clip(x, -1, 1)`` by central differences (float64): 1 inside,
+    0 outside; 0.5 exactly at +-1, where either side is accepted."""
+    x = np.asarray(x, dtype="float64")
+    return (np.clip(x + step, -1, 1) - np.clip(x - step, -1, 1)) / (2 * step)
+
+
+def _ste_measured(measure, shape, seed):
+    __tracebackhide__ = True
+    x, upstream = ste_case(shape, seed=seed)
+    checked = f"sign_ste on a float32 tensor of shape {tuple(shape)}"
+    got = _measure(measure, checked, "sign_ste takes a float32 tensor of any shape and "
+                   "returns one of the same shape; build it from keras.ops (or tensorflow) "
+                   "operations, not NumPy, so that a gradient can flow", x.tolist(),
+                   upstream.tolist())
+    return x, upstream, checked, got
+
+
+def check_binary_sign(measure, shape, *, seed: int = 0):
+    """``sign_ste``'s forward pass: +1 where x >= 0 (0 included), -1 elsewhere, in the
+    input's shape and dtype (float32). ``measure`` is the notebook's ``measure_sign_ste``."""
+    __tracebackhide__ = True
+    x, _, checked, got = _ste_measured(measure, shape, seed)
+    values = _entry(got, "values", checked, shape, "return a tensor of the input's shape: "
+                    "the sign is taken element by element")
+    if values.dtype != np.float32:
+        _fail(f"{checked}: the dtype", "float32 (the input's)", str(values.dtype),
+              "the +1 and -1 go back into float computations: keep the input's dtype")
+    expected = binary_sign_reference(x)
+    wrong = values != expected
+    if not wrong.any():
+        return
+    zero = x == 0
+    if np.allclose(values, np.clip(x, -1, 1)):
+        hint = ("that is the clipped identity, the backward pass's function: the forward "
+                "pass is the sign itself")
+    elif np.any(values[zero] == 0):
+        hint = ("a binary value is +1 or -1, never 0, and the instructions send 0 to +1 "
+                "(keras.ops.sign(0) is 0)")
+    elif np.any(values[zero] == -1):
+        hint = "the instructions send 0 to +1: x >= 0 gives +1"
+    else:
+        hint = "the forward pass is the sign: +1 where x >= 0, -1 elsewhere"
+    first = int(np.argmax(wrong.ravel()))
+    _fail(f"{checked} (values from -3 to 3, with 0 and +-1 among them): {int(wrong.sum())} "
+          f"of {x.size} values wrong, the first at x = {x.ravel()[first]:g}",
+          f"{expected.ravel()[first]:g}", f"{values.ravel()[first]:g}", hint)
+
+
+def check_straight_through(measure, shape, *, seed: int = 0):
+    """``sign_ste``'s backward pass: the gradient coming back is passed on where |x| <= 1
+    and cancelled where |x| > 1: it is multiplied by the derivative of the clipped identity
+    ``clip(x, -1, 1)``, computed here numerically (at exactly +-1 either 0 or 1 is
+    accepted). ``measure`` is the notebook's ``measure_sign_ste``."""
+    __tracebackhide__ = True
+    x, upstream, checked, got = _ste_measured(measure, shape, seed + 1)
+    checked = f"the gradient of {checked}"
+    gradient = _entry(got, "gradient", checked, shape, "the gradient has the input's shape")
+    slope = clipped_identity_derivative(x)
+    edge = np.isclose(slope, 0.5)
+    expected = upstream * np.round(slope) + 0.0  # + 0.0: no -0 in messages
+    ok = np.isclose(gradient, expected, rtol=1e-5, atol=1e-6) | (
+        edge & np.isclose(gradient, upstream, rtol=1e-5, atol=1e-6))
+    if ok.all():
+        return
+    outside, inside = np.abs(x) > 1, np.abs(x) < 1
+    if np.allclose(gradient, 0):
+        hint = ("no gradient reaches x: the sign's own derivative is 0 almost everywhere; "
+                "the straight-through estimator replaces it in the backward pass (BNN, "
+                "section 1.3)")
+    elif np.allclose(gradient[outside], upstream[outside], rtol=1e-5):
+        hint = ("the gradient also passes where |x| > 1: the straight-through estimator "
+                "cancels it there (the derivative of clip(x, -1, 1) is 0 outside [-1, 1])")
+    elif np.allclose(gradient, np.round(slope) + edge, atol=1e-6) or np.allclose(
+            gradient[inside], 1.0):
+        hint = ("the gradient that comes back must be passed on, multiplied by the "
+                "estimator's derivative (1 or 0), not replaced by it")
+    else:
+        hint = ("in the backward pass sign_ste acts like clip(x, -1, 1): the gradient "
+                "passes unchanged where |x| <= 1 and is 0 elsewhere")
+    first = int(np.argmax(~ok.ravel()))
+    _fail(f"{checked}, for a gradient g coming back: {int((~ok).sum())} of {x.size} "
+          f"entries wrong, the first at x = {x.ravel()[first]:g}, g = "
+          f"{upstream.ravel()[first]:g}", f"{expected.ravel()[first]:g} (g times the "
+          f"derivative of clip(x, -1, 1))", f"{gradient.ravel()[first]:g}", hint)
+
+
+# --- the binary dense layer
+
+
+def dense_case(n_inputs: int, units: int, *, batch: int = 4, seed: int = 0):
+    """What a test gives ``BinaryDense``: a latent kernel uniform in (-1, 1), inputs of
+    spread 1.5 (some beyond +-1, none within 0.01 of +-1 or 0), a bias and a gradient
+    coming back; all float32."""
+    rng = np.random.default_rng(seed)
+    x = _away_from_one(rng.normal(0.0, 1.5, size=(batch, n_inputs)))
+    x = np.where(np.abs(x) < 0.01, 0.5, x)
+    return {"kernel": rng.uniform(-0.99, 0.99, size=(n_inputs, units)).astype("float32"),
+            "inputs": x.astype("float32"),
+            "bias": rng.normal(0.0, 1.0, size=units).astype("float32"),
+            "upstream": rng.uniform(-1.0, 1.0, size=(batch, units)).astype("float32")}
+
+
+def _dense_call(n_inputs, units, binarize_inputs, use_bias):
+    return (f"BinaryDense({units}, binarize_inputs={binarize_inputs}, use_bias={use_bias}) "
+            f"on inputs of {n_inputs} features")
+
+
+def _dense_measured(measure, n_inputs, units, batch, binarize_inputs, use_bias, seed):
+    __tracebackhide__ = True
+    data = dense_case(n_inputs, units, batch=batch, seed=seed)
+    checked = _dense_call(n_inputs, units, binarize_inputs, use_bias)
+    got = _measure(measure, checked, "the layer is built on its first call, for any number "
+                   "of input features: create self.kernel (inputs, units) and, with "
+                   "use_bias=True, self.bias (units,) in build()",
+                   data["kernel"].tolist(), data["inputs"].tolist(),
+                   data["upstream"].tolist(), binarize_inputs=binarize_inputs,
+                   use_bias=use_bias, bias=data["bias"].tolist() if use_bias else None)
+    return data, checked, got
+
+
+def _check_dense_weights(got, checked, n_inputs, units, use_bias):
+    __tracebackhide__ = True
+    if "weights" not in got:
+        _fail(checked, "an entry 'weights'", f"entries {sorted(got)}",
+              "leave the measuring functions the tests use as they were given")
+    shapes = [tuple(shape) for _, shape in got["weights"]]
+    expected = [(n_inputs, units)] + ([(units,)] if use_bias else [])
+    if sorted(shapes) != sorted(expected):
+        names = ", ".join(f"{name} {tuple(shape)}" for name, shape in got["weights"]) or "none"
+        _fail(f"the weights of {checked}", " and ".join(map(str, expected)), names,
+              "one latent kernel of shape (input features, units), built for the input "
+              "the layer first sees, and a bias of shape (units,) only when use_bias=True")
+
+
+def check_binary_dense(measure, n_inputs: int, units: int, *, batch: int = 4,
+                       binarize_inputs: bool = True, use_bias: bool = False, seed: int = 0):
+    """``BinaryDense``'s weights (a kernel (n_inputs, units), a bias with ``use_bias``) and
+    outputs: ``f(x) @ sign(W) (+ b)``, ``f`` the sign with ``binarize_inputs`` and the
+    identity without (BNN, section 1.1). ``measure`` is the notebook's
+    ``measure_binary_dense``."""
+    __tracebackhide__ = True
+    data, checked, got = _dense_measured(measure, n_inputs, units, batch, binarize_inputs,
+                                         use_bias, seed)
+    _check_dense_weights(got, checked, n_inputs, units, use_bias)
+    outputs = _entry(got, "outputs", f"the outputs of {checked}", (batch, units),
+                     "a dense layer maps (batch, inputs) to (batch, units)")
+    x, w, b = data["inputs"], data["kernel"], data["bias"] if use_bias else 0.0
+    x_used = binary_sign_reference(x) if binarize_inputs else x
+    expected = x_used @ binary_sign_reference(w) + b
+
+    def same(value):
+        return np.allclose(outputs, value, rtol=1e-5, atol=1e-4)
+
+    if same(expected):
+        return
+    if same(x_used @ w + b):
+        hint = ("the latent kernel is used as it is: binarise it in call() with sign_ste, "
+                "so that the layer computes with +1 and -1")
+    elif binarize_inputs and same(x @ binary_sign_reference(w) + b):
+        hint = "binarize_inputs=True binarises the inputs with sign_ste before the product"
+    elif not binarize_inputs and same(binary_sign_reference(x) @ binary_sign_reference(w) + b):
+        hint = ("binarize_inputs=False leaves the inputs real: the first layer of a BNN "
+                "sees the image itself")
+    elif use_bias and same(expected - b):
+        hint = "use_bias=True adds the (real) bias after the product"
+    else:
+        hint = ("compare with the instructions: the inputs (binarised when "
+                "binarize_inputs=True) times the binarised kernel, plus the bias when "
+                "use_bias=True")
+    worst = np.unravel_index(int(np.argmax(np.abs(outputs - expected))), outputs.shape)
+    _fail(f"the outputs of {checked}, the latent kernel uniform in (-1, 1); worst entry "
+          f"{tuple(int(i) for i in worst)}", f"{expected[worst]:g}", f"{outputs[worst]:g}",
+          hint)
+
+
+def check_binary_dense_gradients(measure, n_inputs: int, units: int, *, batch: int = 4,
+                                 binarize_inputs: bool = True, seed: int = 0):
+    """The gradients of ``sum(g * BinaryDense(x))`` for a gradient ``g`` coming back: to
+    the latent kernel ``f(x).T @ g`` times the estimator's derivative at ``W`` (1 inside
+    [-1, 1]), and to the inputs ``g @ sign(W).T``, times the estimator's derivative at
+    ``x`` when the inputs are binarised (BNN, section 1.3). ``measure`` is the notebook's
+    ``measure_binary_dense``."""
+    __tracebackhide__ = True
+    data, checked, got = _dense_measured(measure, n_inputs, units, batch, binarize_inputs,
+                                         False, seed + 1)
+    x, w, g = data["inputs"], data["kernel"], data["upstream"]
+    sign_w = binary_sign_reference(w)
+    x_used = binary_sign_reference(x) if binarize_inputs else x
+    through_x = np.round(clipped_identity_derivative(x)) if binarize_inputs else 1.0
+    kernel_checked = f"the gradient reaching the latent kernel of {checked}"
+    kernel_gradient = _entry(got, "kernel_gradient", kernel_checked, (n_inputs, units),
+                             "the kernel's gradient has the kernel's shape")
+    expected = (x_used.T @ g) * np.round(clipped_identity_derivative(w)) + 0.0
+    if not np.allclose(kernel_gradient, expected, rtol=1e-5, atol=1e-4):
+        if np.allclose(kernel_gradient, 0):
+            hint = ("no gradient reaches the latent kernel: binarise it with sign_ste, whose "
+                    "straight-through estimator lets the gradient through, not with a sign "
+                    "that has none")
+        elif np.allclose(kernel_gradient, x.T @ g, rtol=1e-5, atol=1e-4):
+            hint = "the gradient sees the real inputs: binarize_inputs=True binarises them"
+        else:
+            hint = ("the kernel's gradient goes straight through its sign: f(x).T @ g, "
+                    "where f(x) are the inputs the product used")
+        worst = np.unravel_index(int(np.argmax(np.abs(kernel_gradient - expected))),
+                                 expected.shape)
+        _fail(f"{kernel_checked}; worst entry {tuple(int(i) for i in worst)}",
+              f"{expected[worst]:g}", f"{kernel_gradient[worst]:g}", hint)
+    input_checked = f"the gradient reaching the inputs of {checked}"
+    input_gradient = _entry(got, "input_gradient", input_checked, (batch, n_inputs),
+                            "the inputs' gradient has the inputs' shape")
+    expected = (g @ sign_w.T) * through_x + 0.0
+    if not np.allclose(input_gradient, expected, rtol=1e-5, atol=1e-4):
+        if binarize_inputs and np.allclose(input_gradient, g @ sign_w.T, rtol=1e-5, atol=1e-4):
+            hint = ("the gradient passes where |x| > 1 too: the inputs go through sign_ste, "
+                    "whose estimator cancels the gradient there (part 1)")
+        elif np.allclose(input_gradient, 0):
+            hint = ("no gradient reaches the inputs: the layers below could not learn; "
+                    "binarise with sign_ste, which lets the gradient through")
+        else:
+            hint = ("the inputs' gradient is g @ sign(W).T, through the estimator when the "
+                    "inputs are binarised")
+        worst = np.unravel_index(int(np.argmax(np.abs(input_gradient - expected))),
+                                 expected.shape)
+        _fail(f"{input_checked}; worst entry {tuple(int(i) for i in worst)}",
+              f"{expected[worst]:g}", f"{input_gradient[worst]:g}", hint)
+
+
+def check_binary_training_step(measure, n_inputs: int, units: int, *, batch: int = 4,
+                               binarize_inputs: bool = True, seed: int = 0):
+    """One step of plain SGD on the mean squared error, by a ``keras.Model`` holding one
+    ``BinaryDense``: the latent kernel moves by the straight-through gradient and is then
+    clipped to [-1, 1] (BNN, Algorithm 1). The learning rate is large enough to push some
+    weights beyond +-1 before the clip. ``measure`` is the notebook's
+    ``measure_training_step``."""
+    __tracebackhide__ = True
+    data = dense_case(n_inputs, units, batch=batch, seed=seed + 2)
+    x, w = data["inputs"], data["kernel"]
+    targets = (np.random.default_rng(seed).normal(0.0, 2.0, size=(batch, units))
+               .astype("float32"))
+    x_used = binary_sign_reference(x) if binarize_inputs else x
+    outputs = x_used @ binary_sign_reference(w)
+    gradient = x_used.T @ (2.0 * (outputs - targets) / outputs.size)
+    rate = 2.5 / max(float(np.max(np.abs(gradient))), 1e-6)
+    checked = (f"one step of SGD(learning_rate={rate:.3g}) on the mean squared error, of a "
+               f"keras.Model holding {_dense_call(n_inputs, units, binarize_inputs, False)}")
+    still = ("the optimizer updates the latent kernel by the gradient that comes straight "
+             "through sign_ste: it must be a trainable weight, binarised with sign_ste in "
+             "call()")
+    try:
+        got = measure(w.tolist(), x.tolist(), targets.tolist(), learning_rate=rate,
+                      binarize_inputs=binarize_inputs)
+    except Exception as exc:  # noqa: BLE001 - the student's code failed
+        if "No gradients provided" in str(exc):
+            _fail(f"the latent kernel after {checked}", "moved",
+                  f"no gradient reached it ({type(exc).__name__}: {exc})", still)
+        _fail(checked, "your code to run", f"{type(exc).__name__}: {exc}", _failure_hint(
+            exc, "BinaryDense must work inside a keras.Model: called on a keras.Input, then "
+                 "trained by the model's optimizer"))
+    if not isinstance(got, dict):
+        _fail("what measure_training_step returns", "a dict, as the given function returns",
+              type(got).__name__, "leave the measuring functions the tests use as they were "
+              "given")
+    after = _entry(got, "kernel", f"the latent kernel after {checked}", w.shape,
+                   "the kernel keeps its shape")
+    if np.array_equal(after, w):
+        _fail(f"the latent kernel after {checked}", "moved", "unchanged", still)
+    if np.max(np.abs(after)) > 1 + 1e-6:
+        _fail(f"the largest |weight| of the latent kernel after {checked}",
+              "at most 1: the kernel is clipped to [-1, 1] after each step",
+              f"{np.max(np.abs(after)):g}",
+              "beyond +-1 the estimator's gradient is 0 and a weight could grow without "
+              "changing its sign: give the kernel a constraint that clips it to [-1, 1] "
+              "(add_weight(..., constraint=...)), which Keras applies after every update")
+    expected = np.clip(w - rate * gradient, -1.0, 1.0)
+    if not np.allclose(after, expected, rtol=1e-5, atol=1e-4):
+        worst = np.unravel_index(int(np.argmax(np.abs(after - expected))), expected.shape)
+        _fail(f"the latent kernel after {checked}; worst entry "
+              f"{tuple(int(i) for i in worst)}", f"{expected[worst]:g}",
+              f"{after[worst]:g}", "the step is W - rate * gradient, then the clip to "
+              "[-1, 1]; the gradient is the straight-through one (see the gradient tests)")
+
+
+# --- packed storage
+
+
+def storage_reference(n_inputs: int, spec):
+    """The model ``storage_model(n_inputs, spec)`` describes, built with the course's own
+    ``course_utils.binary.BinaryDense``: ``("binary", units, use_bias)``, ``("dense",
+    units, use_bias)`` (a float ``keras.layers.Dense``) or ``("batchnorm",)``."""
+    import keras
+
+    from course_utils.binary import BinaryDense
+
+    model = keras.Sequential([keras.Input(shape=(n_inputs,))])
+    for index, (kind, *options) in enumerate(spec):
+        if kind == "binary":
+            model.add(BinaryDense(options[0], binarize_inputs=index > 0, use_bias=options[1]))
+        elif kind == "dense":
+            model.add(keras.layers.Dense(options[0], use_bias=options[1]))
+        else:
+            model.add(keras.layers.BatchNormalization())
+    return model
+
+
+def storage_slips(model) -> dict[str, float]:
+    """What common miscounts of ``model``'s storage give, by the hint that explains each."""
+    import math
+
+    from course_utils.binary import BinaryDense
+
+    kernels = {id(layer.kernel): layer for layer in model.layers
+               if isinstance(layer, BinaryDense)}
+    bits = [math.prod(w.shape) for w in model.weights if id(w) in kernels]
+    floats = [math.prod(w.shape) for w in model.weights if id(w) not in kernels]
+    trainable = [math.prod(w.shape) for w in model.trainable_weights if id(w) not in kernels]
+    packed = sum(-(-n // 8) for n in bits)
+    biases = [math.prod(layer.bias.shape) for layer in kernels.values()
+              if layer.bias is not None]
+    return {
+        "each layer's kernel is packed into whole bytes, as numpy.packbits does: "
+        "ceil(bits / 8) per layer, not the bits of all layers divided by 8 at the end":
+            sum(bits) / 8 + 4 * sum(floats),
+        "each layer's kernel is packed into whole bytes on its own (numpy.packbits pads "
+        "every layer's last byte): round up per layer, not once for the whole model":
+            -(-sum(bits) // 8) + 4 * sum(floats),
+        "a binarised weight takes 1 bit, 8 to a byte, not a byte of its own":
+            sum(bits) + 4 * sum(floats),
+        "the binarised kernels take 1 bit a weight, not 32: find them by their layer "
+        "(isinstance(layer, BinaryDense))": 4 * (sum(bits) + sum(floats)),
+        "every other weight is stored as float32, 4 bytes, not float64's 8":
+            packed + 8 * sum(floats),
+        "count every weight of the model, the non-trainable ones too (batch normalisation's "
+        "moving mean and variance are stored with it): model.weights, not "
+        "model.trainable_weights": packed + 4 * sum(trainable),
+        "only the kernel of a BinaryDense is binarised: its bias stays float32":
+            packed + -(-sum(biases) // 8) + 4 * (sum(floats) - sum(biases)),
+    }
+
+
+def check_packed_storage(measure, n_inputs: int, spec):
+    """``packed_storage_bytes`` of ``storage_model(n_inputs, spec)``: each binarised
+    kernel at 1 bit a weight, packed to whole bytes per layer (``numpy.packbits``), every
+    other weight at 4 bytes (float32), as ``course_utils.binary.packed_size_bytes``
+    counts. ``measure`` is the notebook's ``measure_packed_storage``."""
+    __tracebackhide__ = True
+    from course_utils.binary import float32_size_bytes, packed_size_bytes
+
+    spec = [tuple(item) for item in spec]
+    checked = f"packed_storage_bytes(storage_model({n_inputs}, {spec}))"
+    try:
+        got = measure(n_inputs, spec)
+    except Exception as exc:  # noqa: BLE001 - the student's code failed
+        _fail(checked, "a number of bytes", f"{type(exc).__name__}: {exc}",
+              "the model holds your BinaryDense layers (built, with self.kernel and, "
+              "with use_bias=True, self.bias), keras.layers.Dense and "
+              "BatchNormalization: count every weight in model.weights")
+    reference = storage_reference(n_inputs, spec)
+    expected = packed_size_bytes(reference)
+    if isinstance(got, bool) or not isinstance(got, (int, float, np.integer, np.floating)):
+        _fail(checked, f"{expected:,} (a number of bytes)", type(got).__name__,
+              "return the number of bytes, an int")
+    if got == expected:
+        return
+    hint = next((why for why, value in storage_slips(reference).items()
+                 if value != expected and abs(value - got) < 1e-9),
+                "count every weight of model.weights: a binarised kernel at ceil(n / 8) "
+                "bytes per layer, every other weight at 4 bytes")
+    _fail(f"{checked} (float32: {float32_size_bytes(reference):,} bytes)", f"{expected:,}",
+          f"{got:,}" if isinstance(got, (int, np.integer)) else f"{got:g}", hint)
