@@ -62,7 +62,7 @@ def _arguments(argv):
                         help="a small CNN on 16x16 images, batch 8: checks that it runs")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.network, args.image_size, args.batch_size, args.steps = "small_cnn", 16, 8, 1
+        args.network, args.image_size, args.batch_size, args.steps = "timing_cnn", 16, 8, 1
     return args
 
 

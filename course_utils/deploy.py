@@ -12,7 +12,7 @@ accuracy at once, and :func:`plot_pareto` draws them. The networks to compress c
 :func:`downsample`) and :func:`slim_conv` (channel pruning of one convolution in a
 functional model); :func:`fit_recipe` trains any of them with the course's fast recipe
 (a :class:`~course_utils.compress.Distiller` too, on :func:`logits_model`), and
-:func:`test_accuracy` scores a Keras model. :func:`goals` checks a row against issue 14's
+:func:`keras_accuracy` scores a Keras model. :func:`goals` checks a row against the course's
 int8 goals (3.9x smaller, 2x faster, half a point of accuracy).
 """
 
@@ -297,7 +297,7 @@ def _accuracy(probabilities, y) -> float:
     return float(np.mean(np.argmax(probabilities, axis=-1) == np.asarray(y)))
 
 
-def test_accuracy(model, x_test, y_test) -> float:
+def keras_accuracy(model, x_test, y_test) -> float:
     """The fraction of ``x_test`` that a Keras ``model`` classifies as ``y_test`` says
     (inference mode, batches of 500).
 
@@ -306,7 +306,7 @@ def test_accuracy(model, x_test, y_test) -> float:
         x_test: test images shaped like the model's input.
         y_test: their class indices.
     """
-    _check_test("test_accuracy", x_test, y_test)
+    _check_test("keras_accuracy", x_test, y_test)
     return _accuracy(model.predict(x_test, batch_size=500, verbose=0), y_test)
 
 
@@ -338,7 +338,7 @@ def measure_keras(variant: str, model, x_test, y_test, *, repeats: int = 20,
     latency = cpu_latency(model, repeats=repeats, warmup=warmup)
     weights_only = keras.Model(model.inputs, model.outputs)  # no optimizer state
     return Row(variant, "Keras", size_on_disk(model), gzipped_size(weights_only),
-               latency.median_ms, latency.spread_ms, test_accuracy(model, x_test, y_test))
+               latency.median_ms, latency.spread_ms, keras_accuracy(model, x_test, y_test))
 
 
 def measure_litert(variant: str, flatbuffer: bytes, x_test, y_test, *, repeats: int = 20,
@@ -474,7 +474,7 @@ class Goal(NamedTuple):
 
 def goals(frame, variant: str, *, smaller: float = 3.9, faster: float = 2.0,
           max_loss_points: float = 0.5) -> list:
-    """The int8-against-float32 goals of issue 14, checked on :func:`table`'s ratios:
+    """The int8-against-float32 goals the course sets, checked on :func:`table`'s ratios:
     at least ``smaller`` times smaller on disk, ``faster`` times faster at batch 1, and at
     most ``max_loss_points`` percentage points of test accuracy lost.
 

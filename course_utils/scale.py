@@ -42,7 +42,7 @@ QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 # --------------------------------------------------------------------------- the network
 
 
-def small_cnn(*, input_shape=(28, 28, 1), classes=10, width=32):
+def timing_cnn(*, input_shape=(28, 28, 1), classes=10, width=32):
     """The small network whose training step is measured: two 3x3 convolutions with max
     pooling (``width`` and ``2 * width`` filters), a dense layer of ``4 * width`` units and
     a softmax kept in float32, as the Keras mixed-precision guide advises for the last layer
@@ -56,7 +56,7 @@ def small_cnn(*, input_shape=(28, 28, 1), classes=10, width=32):
     import keras
     from keras import layers
 
-    require(isinstance(width, int) and width > 0, "small_cnn", "width", "a positive integer",
+    require(isinstance(width, int) and width > 0, "timing_cnn", "width", "a positive integer",
             width, "width=32")
     return keras.Sequential([
         keras.Input(tuple(input_shape)),
@@ -68,12 +68,12 @@ def small_cnn(*, input_shape=(28, 28, 1), classes=10, width=32):
         layers.Dense(4 * width, activation="relu", name="dense"),
         layers.Dense(classes, name="logits"),
         layers.Activation("softmax", dtype="float32", name="softmax_float32"),
-    ], name="small_cnn")
+    ], name="timing_cnn")
 
 
 def _network(name, input_shape, classes):
-    if name == "small_cnn":
-        return small_cnn(input_shape=input_shape, classes=classes)
+    if name == "timing_cnn":
+        return timing_cnn(input_shape=input_shape, classes=classes)
     import keras
 
     base = keras.applications.ResNet50(weights=None, input_shape=tuple(input_shape),
@@ -82,7 +82,7 @@ def _network(name, input_shape, classes):
     return keras.Model(base.inputs, softmax(base.outputs[0]), name="resnet50")
 
 
-NETWORKS = ("small_cnn", "resnet50")
+NETWORKS = ("timing_cnn", "resnet50")
 
 
 # --------------------------------------------------------------------------- precision
@@ -203,7 +203,7 @@ def _images_per_second(model, x, y, steps) -> float:
     return len(x) * steps / (time.perf_counter() - start)
 
 
-def throughputs(configs, *, network="small_cnn", batch_size=128, input_shape=(28, 28, 1),
+def throughputs(configs, *, network="timing_cnn", batch_size=128, input_shape=(28, 28, 1),
                 classes=10, steps=5, repeats=5, seed=0) -> list:
     """Images per second of ``network``'s training step (SGD, cross-entropy, random images)
     for each ``{"policy": ..., "jit_compile": ...}`` in ``configs``, in this process.
@@ -218,8 +218,8 @@ def throughputs(configs, *, network="small_cnn", batch_size=128, input_shape=(28
         configs: ``[{"policy": "float32", "jit_compile": False}, ...]``; the policy is a
             Keras dtype policy: ``"float32"``, ``"mixed_float16"`` (GPUs) or
             ``"mixed_bfloat16"`` (CPUs, TPUs), and ``jit_compile`` compiles the step with XLA.
-        network: ``"small_cnn"`` or ``"resnet50"`` (``keras.applications.ResNet50``,
-            random weights, its softmax in float32 like ``small_cnn``'s).
+        network: ``"timing_cnn"`` or ``"resnet50"`` (``keras.applications.ResNet50``,
+            random weights, its softmax in float32 like ``timing_cnn``'s).
         batch_size: images per step.
         input_shape: one image, ``(height, width, channels)``.
         classes: outputs of the classifier.
@@ -231,7 +231,7 @@ def throughputs(configs, *, network="small_cnn", batch_size=128, input_shape=(28
 
     who = "throughputs"
     require(network in NETWORKS, who, "network", f"one of {NETWORKS}", network,
-            "network='small_cnn'")
+            "network='timing_cnn'")
     require(repeats >= 3 and steps >= 1 and batch_size >= 1, who, "repeats, steps, batch_size",
             "at least 3, 1 and 1", (repeats, steps, batch_size),
             "a median and a spread need several timed blocks: repeats=5")
@@ -256,7 +256,7 @@ def throughputs(configs, *, network="small_cnn", batch_size=128, input_shape=(28
     return runs
 
 
-def train_throughput(network="small_cnn", *, policy="float32", jit_compile=False,
+def train_throughput(network="timing_cnn", *, policy="float32", jit_compile=False,
                      **options) -> dict:
     """``throughputs`` of one configuration: images/s of ``network``'s training step under
     the dtype ``policy``, with or without XLA (``jit_compile``); ``options`` as there."""
@@ -325,7 +325,7 @@ def _compiled_cnn(seed):
     import keras
 
     keras.utils.set_random_seed(seed)
-    model = small_cnn(width=8)
+    model = timing_cnn(width=8)
     model.compile(keras.optimizers.SGD(0.05), "sparse_categorical_crossentropy")
     return model
 

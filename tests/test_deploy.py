@@ -119,7 +119,7 @@ def test_litert_rows_match_keras_on_a_tiny_model(tiny_data):
                                model.predict(x, verbose=0), atol=1e-5)
     keras_row = deploy.measure_keras("keras", model, x, y, repeats=5)
     lite_row = deploy.measure_litert("lite", flatbuffer, x, y, repeats=5)
-    assert keras_row.accuracy == lite_row.accuracy == deploy.test_accuracy(model, x, y)
+    assert keras_row.accuracy == lite_row.accuracy == deploy.keras_accuracy(model, x, y)
     assert lite_row.size_bytes == len(flatbuffer)
     assert 0 < lite_row.gzipped_bytes < lite_row.size_bytes
     for row in (keras_row, lite_row):

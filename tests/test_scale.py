@@ -32,7 +32,7 @@ def test_float_ranges_match_the_formats():
 
 
 def test_mixed_policy_computes_in_bfloat16_and_keeps_float32_variables(mixed_bfloat16):
-    table = scale.dtype_table(scale.small_cnn())
+    table = scale.dtype_table(scale.timing_cnn())
     assert table.loc["conv1", "computes in"] == "bfloat16"
     assert table.loc["conv1", "variables"] == "float32"
     assert table.loc["conv1", "output"] == "bfloat16"
@@ -42,11 +42,11 @@ def test_mixed_policy_computes_in_bfloat16_and_keeps_float32_variables(mixed_bfl
 
 
 def test_small_cnn_shape_and_width():
-    model = scale.small_cnn(input_shape=(16, 16, 3), classes=5, width=4)
+    model = scale.timing_cnn(input_shape=(16, 16, 3), classes=5, width=4)
     assert model.output_shape == (None, 5)
     assert model.get_layer("conv2").filters == 8 and model.get_layer("dense").units == 16
-    with pytest.raises(ValueError, match="small_cnn: width should be a positive integer"):
-        scale.small_cnn(width=0)
+    with pytest.raises(ValueError, match="timing_cnn: width should be a positive integer"):
+        scale.timing_cnn(width=0)
 
 
 def test_train_throughput_measures_and_restores_the_policy():
