@@ -240,6 +240,21 @@ def cell_text(graded, student: str, assignment: str, grade_id: str) -> str:
     return outputs_text(graded_cell(graded, student, assignment, grade_id))
 
 
+def cell_passed(graded, student: str, assignment: str, grade_id: str) -> bool:
+    """A graded test cell that raised nothing (its points are in the score)."""
+    cell = graded_cell(graded, student, assignment, grade_id)
+    return not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+
+
+def solution_lines_shown(graded, student: str, assignment: str, grade_ids) -> list[str]:
+    """Lines of the instructor's solution (longer than 20 characters) that the messages of
+    the test cells ``grade_ids`` show: feedback must teach without giving the answer."""
+    lines = {line.strip() for source in solution_sources(assignment, assignment).values()
+             for line in source.splitlines() if len(line.strip()) > 20}
+    shown = "\n".join(cell_text(graded, student, assignment, g) for g in grade_ids)
+    return [line for line in lines if line in shown]
+
+
 def assert_feedback_hides_hidden_tests(graded, cases, assignment: str) -> None:
     """No graded student's feedback for ``assignment`` shows the marker or a line of the
     hidden tests (lines long enough to be telling, imports aside); ``cases`` must all be

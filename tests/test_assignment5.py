@@ -137,17 +137,11 @@ def _text(graded, student, grade_id):
 
 
 def _passed(graded, student, grade_id):
-    """A test cell that raised nothing (its points are in the score)."""
-    cell = subs.graded_cell(graded, student, A, grade_id)
-    return not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+    return subs.cell_passed(graded, student, A, grade_id)
 
 
 def _reveals_the_answer(graded, student, grade_ids):
-    """Lines of the instructor's solution that the failing tests' messages show."""
-    lines = {line.strip() for source in subs.solution_sources(A, A).values()
-             for line in source.splitlines() if len(line.strip()) > 20}
-    shown = "\n".join(_text(graded, student, g) for g in grade_ids)
-    return [line for line in lines if line in shown]
+    return subs.solution_lines_shown(graded, student, A, grade_ids)
 
 
 def test_solution_gets_full_marks_and_passes_the_recheck(graded):
