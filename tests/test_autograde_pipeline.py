@@ -302,3 +302,34 @@ def test_a_workers_command_line_names_no_student(tmp_path, monkeypatch):
     assert not any("alice" in part or "bob" in part for part in command), command
     listed = Path(command[command.index("--students") + 1])
     assert json.loads(listed.read_text()) == ["alice-1234", "bob-5678"]
+
+
+def test_a_status_being_written_is_never_read_half_written(tmp_path):
+    """The parent polls the status files while a worker writes them (CI once read an empty
+    one and crashed): a reader sees the old status or the new one, never a torn file."""
+    import threading
+
+    from course_utils.grader.status import read_status, status_dir, write_status
+
+    write_status(tmp_path, "a1", "s", "grading", "x" * 50_000, started=0)
+    stop, torn = threading.Event(), []
+
+    def reader():
+        while not stop.is_set():
+            try:
+                read_status(tmp_path, "a1", "s")
+            except ValueError as error:  # json.JSONDecodeError
+                torn.append(error)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for k in range(300):
+            write_status(tmp_path, "a1", "s", "graded", "y" * (50_000 + k), seconds=k)
+    finally:
+        stop.set()
+        thread.join()
+    assert not torn, f"a reader saw a half-written status file {len(torn)} times: {torn[0]}"
+    assert read_status(tmp_path, "a1", "s")["seconds"] == 299
+    leftovers = [p.name for p in status_dir(tmp_path, "a1").iterdir() if p.name != "s.json"]
+    assert not leftovers, f"temporary status files were left behind: {leftovers}"

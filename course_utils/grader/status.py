@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from course_utils.grader.paths import status_dir
@@ -18,7 +19,11 @@ def write_status(root, assignment: str, student: str, status: str, reason: str =
     """Record how grading went for one submission: ``graded`` or ``could not be graded``."""
     path = status_path(root, assignment, student)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"status": status, "reason": reason, **extra}, indent=1))
+    # The grading workers write while the parent polls: write a temporary file beside it and
+    # rename it in one step, so a reader never sees a half-written (or empty) file.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps({"status": status, "reason": reason, **extra}, indent=1))
+    os.replace(partial, path)
 
 
 def read_status(root, assignment: str, student: str) -> dict | None:
