@@ -17,9 +17,11 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,22 +94,74 @@ def check(results: dict, profile: str, partial: bool = False) -> list[str]:
     return broken
 
 
+def provenance() -> dict:
+    """``{"date", "commit"}`` of a run: today and the repository's short HEAD."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                            capture_output=True).stdout.strip()
+    return {"date": time.strftime("%Y-%m-%d"), "commit": commit}
+
+
+@dataclass
+class NotebookRun:
+    """One notebook executed: its wall time (kernel start included), the results it
+    reported through ``course_utils.report``, and the error if a cell raised."""
+
+    name: str
+    wall_s: float
+    results: dict = field(default_factory=dict)
+    error: str | None = None  # NotebookError's text; None when every cell ran
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def error_line(self) -> str | None:
+        """The last line of the error (``ValueError: ...``), or None."""
+        if self.error is None:
+            return None
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", self.error)  # IPython colours its tracebacks
+        lines = [line.strip() for line in plain.splitlines() if line.strip()]
+        return lines[-1] if lines else "failed"
+
+
+def run_notebook(path: Path, profile: str, *, out: Path, timeout: int,
+                 extra_env: dict | None = None) -> NotebookRun:
+    """Execute ``path`` in ``profile`` into ``out/<name>`` and collect what it reported.
+
+    Each notebook gets its own results file (``$COURSE_RESULTS``), so every figure is
+    attributed to the notebook that printed it; a failing cell is caught and returned in
+    ``error`` (the executed copy keeps the outputs up to it)."""
+    path = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    # One file per notebook and process: two runs at once must not read each other's.
+    results_path = out / f"{path.stem}.results-{os.getpid()}.jsonl"
+    results_path.unlink(missing_ok=True)
+    start, error = time.perf_counter(), None
+    try:
+        execute_notebook(path, profile, timeout, out / path.name,
+                         extra_env={**(extra_env or {}), RESULTS_ENV: str(results_path)})
+    except NotebookError as exc:
+        error = str(exc)
+    wall = time.perf_counter() - start
+    results = read_results(results_path)
+    results_path.unlink(missing_ok=True)
+    return NotebookRun(path.name, wall, results, error)
+
+
 def record(profile: str, results: dict, walls: dict) -> Path:
     """Merge this run's results into benchmarks/results/<profile>.json, the file the
     lessons' summaries read (``course_utils.report.summary``): a partial run updates only
     the results and notebooks it ran."""
     path = ROOT / "benchmarks" / "results" / f"{profile}.json"
     old = json.loads(path.read_text()) if path.exists() else {}
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                            capture_output=True).stdout.strip()
-    when = time.strftime("%Y-%m-%d")
+    stamp = provenance()
     merged = {
         "profile": profile,
         "machine": f"{os.cpu_count()} cores, {platform.machine()}",
         "results": {**old.get("results", {}), **results},
         "notebooks": {**old.get("notebooks", {}),
-                      **{name: {"wall_s": round(s), "date": when, "commit": commit}
-                         for name, s in walls.items()}},
+                      **{name: {"wall_s": round(s), **stamp} for name, s in walls.items()}},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
@@ -123,21 +177,15 @@ def main(argv=None) -> int:
     notebooks = args.notebooks or notebook_paths()
     out = ROOT / "build" / "benchmark" / args.profile
     out.mkdir(parents=True, exist_ok=True)
-    # One file per run: two benchmark runs at once must not read each other's results.
-    results_path = out / f"results-{os.getpid()}.jsonl"
-    results_path.unlink(missing_ok=True)
-    walls, failed = {}, []
+    walls, failed, results = {}, [], {}
     for path in notebooks:
-        start = time.perf_counter()
-        try:
-            execute_notebook(path, args.profile, args.timeout, out / path.name,
-                             extra_env={RESULTS_ENV: str(results_path)})
-        except NotebookError as exc:
-            failed.append(path.name)
-            print(f"FAIL  {exc}", file=sys.stderr)
-        walls[path.name] = time.perf_counter() - start
-        print(f"{path.name}: {walls[path.name]:.0f} s wall (kernel start included)")
-    results = read_results(results_path)
+        run = run_notebook(path, args.profile, out=out, timeout=args.timeout)
+        if not run.ok:
+            failed.append(run.name)
+            print(f"FAIL  {run.error}", file=sys.stderr)
+        walls[run.name] = run.wall_s
+        results.update(run.results)
+        print(f"{run.name}: {run.wall_s:.0f} s wall (kernel start included)")
     print(f"\nresults reported in the {args.profile} profile:")
     for name, value in results.items():
         print(f"  {name}: {value:.4g}")

@@ -43,9 +43,9 @@ if [ -z "$tf" ]; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then tf=gpu; else tf=cpu; fi
 fi
 case "$tf" in
-  cpu) extras="lab,grader,dev,tf-cpu" ;;
-  gpu) extras="lab,grader,dev,tf-gpu" ;;
-  none) extras="lab,grader,dev" ;;
+  cpu) extras="lab,grader,dev,site,tf-cpu" ;;
+  gpu) extras="lab,grader,dev,site,tf-gpu" ;;
+  none) extras="lab,grader,dev,site" ;;
   *) fail "COURSE_TF must be cpu, gpu or none; got '$tf'" ;;
 esac
 stamp="$VENV/.course-installed"

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 ENVIRONMENT = yaml.safe_load((ROOT / "environment.yml").read_text())
 # environment.yml is the conda twin of `make setup`, which installs these extras.
-SETUP_EXTRAS = ("lab", "grader", "dev", "tf-cpu")
+SETUP_EXTRAS = ("lab", "grader", "dev", "site", "tf-cpu")
 # Not Python packages: what scripts/setup.sh installs with apt, and conda with the rest.
 SYSTEM_PACKAGES = {"graphviz"}
 
