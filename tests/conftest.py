@@ -26,6 +26,49 @@ GRADING_MODULES = {"test_autograde_pipeline.py", "test_grader_attacks.py",
                    "test_assignment5.py", "test_assignment6.py",
                    "test_forkserver.py"}
 PARTS = ("unit", "notebook", "grading")
+# The backend axis (scripts/test_backends.sh) runs the suite with KERAS_BACKEND=jax or torch.
+# What needs TensorFlow itself is skipped there, saying why: tests marked `tensorflow`, and
+# these modules whole (the grading pipeline's kernels, tf.data, LiteRT, tf.distribute).
+TENSORFLOW_MODULES = GRADING_MODULES | {
+    "test_grading_helpers.py", "test_own_work.py", "test_recheck.py", "test_quantise.py",
+    "test_small_fast_benchmark.py",
+}
+TENSORFLOW_REASON = ("needs TensorFlow itself ({why}); the backend here is {backend}. "
+                     "Run it with KERAS_BACKEND=tensorflow (the default).")
+
+
+IDENTITY_TEST = "test_identical_to_keras_applications"
+IDENTITY_SAMPLE_VAR = "COURSE_IDENTITY_SAMPLE"
+
+
+def _identity_sample(config, items):
+    """With $COURSE_IDENTITY_SAMPLE=1 (the CI selection of the backend axis), keep one
+    keras.applications identity check per network: its first variant at a size of its own
+    (the default 224x224 builds are the slowest); deselect the others."""
+    if os.environ.get(IDENTITY_SAMPLE_VAR) != "1":
+        return
+    kept, dropped, seen = [], [], set()
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if item.originalname != IDENTITY_TEST or spec is None:
+            kept.append(item)
+            continue
+        network = (item.path.name, spec.params.get("network"))
+        if network in seen or spec.id.endswith("-default") or "input_shape" not in spec.id:
+            dropped.append(item)
+        else:
+            seen.add(network)
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def keras_backend() -> str:
+    """The backend Keras will use, read as Keras reads it (environment, then keras.json)."""
+    import keras
+
+    return keras.backend.backend()
 MAX_WORKERS = 8  # each worker imports TensorFlow and may grade with two kernels of its own
 
 
@@ -115,13 +158,23 @@ def pytest_collection_modifyitems(config, items):
     every test of one assignment's grading batch on one worker (the batch is graded once);
     the tests of a module with module-scoped fixtures on one worker (built once); every
     other test free to go wherever a core is idle."""
+    _identity_sample(config, items)
     batches = {f"graded_{a}": a for a in subs.BATCH_LIMITS}
     # Tests that need two batches tie those batches to one worker: merge them.
     merged = {a: {a} for a in subs.BATCH_LIMITS}
     uses = {}
+    backend = keras_backend()
     for item in items:
         if _part(item) != "notebook":
             item.add_marker(getattr(pytest.mark, _part(item)))
+        if backend != "tensorflow":
+            marker = item.get_closest_marker("tensorflow")
+            if marker or item.path.name in TENSORFLOW_MODULES:
+                why = (marker.args[0] if marker and marker.args else
+                       "the grading pipeline" if item.path.name in GRADING_MODULES else
+                       item.path.name)
+                item.add_marker(pytest.mark.skip(
+                    reason=TENSORFLOW_REASON.format(why=why, backend=backend)))
         used = {batches[n] for n in item.fixturenames if n in batches}
         uses[item.nodeid] = used
         if len(used) > 1:

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The backend axis: the test suite under Keras on JAX and on PyTorch (CPU), with TensorFlow
+# hidden from every process (tests/without_tensorflow), as on a machine that has no
+# TensorFlow at all. Tests that need TensorFlow itself (tf.data, LiteRT, tf.distribute,
+# the grading pipeline) skip with their reason; lessons skip their %%tensorflow_only cells.
+#
+#   make test-backends                 # the whole axis (about 40 minutes on 2 cores)
+#   make test-backends SELECTION=ci    # what .ci/run runs: see CI_TESTS below
+#   BACKENDS=jax make test-backends    # one backend
+#
+# PyTorch is not one of the course's packages (Colab has it; a laptop need not): it is
+# installed here into the venv when missing, as TORCH_SPEC (the CPU build where pip finds
+# one; on Linux, PyPI's plain `torch` is a CUDA build of several GB).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VENV:-.venv}
+PY="$VENV/bin/python"
+BACKENDS=${BACKENDS:-jax torch}
+SELECTION=${SELECTION:-all}
+TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+say() { printf '[backends] %s\n' "$*"; }
+unset COURSE_KEEP_EXECUTED  # the executed smoke copies CI builds the site from are TensorFlow runs
+
+# The CI selection: the helpers every lesson uses, one keras.applications identity check
+# per network at a small input size of its own (the full argument grid runs on TensorFlow
+# in `make test`, and here with SELECTION=all), and two lessons end to end.
+CI_TESTS=(tests/test_zoo.py tests/test_zoo_contract.py tests/test_inspect.py
+          tests/test_arithmetic.py tests/test_binary.py tests/test_training_report.py
+          tests/test_zoo_classics.py tests/test_zoo_resnet.py tests/test_zoo_efficientnet.py
+          tests/test_zoo_mobilenet_v3.py tests/test_env.py tests/test_notebooks.py)
+CI_KEYWORDS="not smoke_profile or 02_lenet5 or 16_small"
+
+for backend in $BACKENDS; do
+  case "$backend" in
+    jax) "$PY" -c "import jax" 2>/dev/null || "$PY" -m pip install --quiet "jax>=0.4.34" ;;
+    torch) "$PY" -c "import torch" 2>/dev/null || {
+             say "installing PyTorch ($TORCH_SPEC) into $VENV"
+             "$PY" -m pip install --quiet --disable-pip-version-check "$TORCH_SPEC"; } ;;
+    tensorflow) ;;
+    *) echo "[backends] unknown backend '$backend': choose among jax, torch, tensorflow" >&2
+       exit 2 ;;
+  esac
+done
+
+status=0
+for backend in $BACKENDS; do
+  start=$(date +%s)
+  if [ "$SELECTION" = ci ]; then
+    args=("${CI_TESTS[@]}" -k "$CI_KEYWORDS")
+    export COURSE_IDENTITY_SAMPLE=1  # one identity check per network (tests/conftest.py)
+  else
+    args=(tests/)
+  fi
+  say "KERAS_BACKEND=$backend, TensorFlow hidden: ${SELECTION} selection"
+  KERAS_BACKEND=$backend PYTHONPATH="$PWD/tests/without_tensorflow${PYTHONPATH:+:$PYTHONPATH}" \
+    "$PY" -m pytest -p no:cacheprovider -q --durations=10 "${args[@]}" || status=1
+  say "$backend took $(( $(date +%s) - start )) s"
+done
+exit $status
