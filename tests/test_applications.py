@@ -16,6 +16,9 @@ def test_the_list_is_complete():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_layer_table_on_every_application(name):
+    if name.startswith("NASNet") and keras.backend.backend() == "torch":
+        pytest.skip("Keras refuses NASNet on the torch backend ('not available with the torch "
+                    "backend at this time due to an outstanding bug')")
     kwargs = {"input_shape": FIXED_SIZE[name]} if name in FIXED_SIZE else {}
     with structure_only():  # the table reads shapes and counts, never the values
         model = getattr(keras.applications, name)(weights=None, **kwargs)

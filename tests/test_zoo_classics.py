@@ -7,7 +7,6 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from reference_identity import assert_identical
 
 from course_utils import zoo
@@ -197,13 +196,28 @@ def test_nin_mlpconv_and_global_average_pooling():
     assert any_size.count_params() == model.count_params()
 
 
+@pytest.mark.tensorflow("tf.nn.local_response_normalization is the reference")
 def test_lrn_matches_tensorflow():
+    import tensorflow as tf
+
     x = np.random.default_rng(1).normal(0, 30, size=(2, 5, 5, 12)).astype("float32")
     ours = keras.ops.convert_to_numpy(LocalResponseNormalization()(x))
     ref = tf.nn.local_response_normalization(x, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75)
     np.testing.assert_allclose(ours, ref.numpy(), rtol=1e-5, atol=1e-6)
     layer = LocalResponseNormalization.from_config(LocalResponseNormalization(3).get_config())
     assert layer.depth_radius == 3
+
+
+def test_lrn_matches_the_formula_on_every_backend():
+    """AlexNet's section 3.3, written out in NumPy: each channel divided by
+    (bias + alpha * sum of squares over the 2r + 1 channels around it) ** beta."""
+    x = np.random.default_rng(2).normal(0, 30, size=(2, 3, 4, 9)).astype("float32")
+    r, bias, alpha, beta = 2, 2.0, 1e-4, 0.75
+    squares = np.pad(x.astype("float64") ** 2, [(0, 0)] * 3 + [(r, r)])
+    sums = sum(squares[..., k:k + x.shape[-1]] for k in range(2 * r + 1))
+    expected = x / (bias + alpha * sums) ** beta
+    ours = keras.ops.convert_to_numpy(LocalResponseNormalization(r)(x))
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
 
 
 BACKEND_FREE = sorted(Path(zoo.__file__).parent.glob("*.py")) + [
@@ -247,11 +261,13 @@ def test_scratch_batch_norm_matches_keras_in_training_and_inference():
     ours.set_weights(weights)
     theirs.set_weights(weights)
     for _ in range(3):  # training mode, and the running statistics it leaves behind
-        np.testing.assert_allclose(ours(x, training=True), theirs(x, training=True),
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(ours(x, training=True)),
+                                   keras.ops.convert_to_numpy(theirs(x, training=True)),
                                    rtol=1e-4, atol=1e-4)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(ours(x, training=False), theirs(x, training=False),
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(ours(x, training=False)),
+                               keras.ops.convert_to_numpy(theirs(x, training=False)),
                                rtol=1e-4, atol=1e-4)
     assert [w.name for w in ours.weights] == ["gamma", "beta", "moving_mean", "moving_variance"]
 

@@ -148,13 +148,13 @@ def test_the_normalization_statistics_carry_over(tmp_path):
                          strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-6)
     ours.get_layer("normalization").finalize_state()
-    np.testing.assert_allclose(ours(x), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(ours(x)), expected, rtol=1e-5, atol=1e-5)
     # The way pretrained weights arrive: a weights file, loaded by layer name.
     reference.save_weights(tmp_path / "b0.weights.h5")
     keras.backend.clear_session()
     loaded = built_then_drawn(zoo.efficientnet_b0, **kwargs)
     loaded.load_weights(tmp_path / "b0.weights.h5")
-    np.testing.assert_allclose(loaded(x), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_stochastic_depth_drops_whole_examples():
