@@ -1,9 +1,13 @@
 """Small helpers of lesson 14 (data augmentation): square photos to augment, a grid of
-augmented images, AlexNet's ten test-time crops, and predictions averaged over views and
-networks (test-time augmentation and ensembles)."""
+augmented images, AlexNet's ten test-time crops, predictions averaged over views and
+networks (test-time augmentation and ensembles), and augmentation on every Keras backend:
+random crops and mirrors drawn per image (:func:`random_crop_and_mirror`,
+:class:`CropAndMirror`, a ``keras.utils.PyDataset`` for ``fit`` where ``tf.data`` is not
+there) and a layer applied batch by batch in training mode (:func:`transformed`)."""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 
 
@@ -141,3 +145,108 @@ def augmentation_grid(images, augmentations: dict, size: float = 1.5, seed: int 
                 ax.set_ylabel(title, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _check_batch(who, images):
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"{who} expects a batch of images shaped (N, H, W, C); got shape "
+                         f"{images.shape}. Hint: data.prepare(x) adds the channel axis.")
+    return images
+
+
+def random_crop_and_mirror(images, size: int, *, rng) -> np.ndarray:
+    """A random ``size`` x ``size`` crop of every image, each at its own place (every whole
+    offset equally likely, as ``keras.layers.RandomCrop`` draws them), mirrored left to
+    right half the time, each image on its own draw (``RandomFlip("horizontal")``). Keras's
+    ``RandomCrop`` called on a batch crops every image of it at one place; this is what
+    mapping it over single images in a ``tf.data`` pipeline does, in NumPy.
+
+    Args:
+        images: a batch ``(N, H, W, C)`` with ``H`` and ``W`` at least ``size``.
+        size: the side of the crops (lesson 14: 28 out of Fashion-MNIST padded to 32).
+        rng: a ``numpy.random.Generator``, e.g. ``np.random.default_rng(seed)``.
+
+    Returns:
+        array ``(N, size, size, C)``, the images' dtype.
+    """
+    images = _check_batch("random_crop_and_mirror", images)
+    height, width = images.shape[1:3]
+    if not isinstance(size, (int, np.integer)) or not 1 <= size <= min(height, width):
+        raise ValueError(f"random_crop_and_mirror: size must be an int from 1 to "
+                         f"{min(height, width)} (the images are {height}x{width}); got "
+                         f"{size!r}. Hint: pad first, data.prepare(x, pad=2).")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"random_crop_and_mirror: rng should be a numpy.random.Generator; "
+                         f"got {type(rng).__name__}. Hint: rng=np.random.default_rng(0).")
+    n = len(images)
+    tops = rng.integers(0, height - size + 1, n)
+    lefts = rng.integers(0, width - size + 1, n)
+    mirrored = rng.random(n) < 0.5
+    steps = np.arange(size)
+    columns = lefts[:, None] + np.where(mirrored[:, None], steps[::-1], steps)  # (N, size)
+    rows = tops[:, None] + steps
+    return images[np.arange(n)[:, None, None], rows[:, :, None], columns[:, None, :]]
+
+
+class CropAndMirror(keras.utils.PyDataset):
+    """Training batches for ``fit`` on any Keras backend: the images shuffled every
+    epoch, then each cropped at its own random place and mirrored half the time
+    (:func:`random_crop_and_mirror`): a ``tf.data`` pipeline's
+    ``shuffle().map(crop and mirror one image).batch()`` without TensorFlow. Every
+    batch is a function of the seed, the epoch and its index only.
+
+    Args:
+        x: training images ``(N, H, W, C)`` (padded: the crops are smaller).
+        y: their labels.
+        size: the side of the crops.
+        batch_size: images per batch; the last batch holds the rest.
+        seed: for the order and the draws.
+    """
+
+    def __init__(self, x, y, *, size, batch_size=128, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.x = _check_batch("CropAndMirror", x)
+        self.y = np.asarray(y)
+        if len(self.x) != len(self.y) or not len(self.x):
+            raise ValueError(f"CropAndMirror: x and y should hold the same number (> 0) "
+                             f"of images and labels; got {len(self.x)} and {len(self.y)}. "
+                             f"Hint: slice them alike, x[:n] and y[:n].")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"CropAndMirror: batch_size should be a positive int; got "
+                             f"{batch_size!r}. Hint: batch_size=128.")
+        random_crop_and_mirror(self.x[:1], size, rng=np.random.default_rng(0))  # checks
+        self.size, self.batch_size, self.seed, self.epoch = size, batch_size, seed, 0
+
+    def __len__(self):
+        return int(np.ceil(len(self.x) / self.batch_size))
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"CropAndMirror: batch {index} of {len(self)}")
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
+        chosen = order[index * self.batch_size:(index + 1) * self.batch_size]
+        rng = np.random.default_rng([self.seed, self.epoch, index + 1])
+        return random_crop_and_mirror(self.x[chosen], self.size, rng=rng), self.y[chosen]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+
+
+def transformed(images, layer, *, batch_size: int = 256) -> np.ndarray:
+    """``layer`` applied to ``images`` in training mode (so a random layer draws), batch by
+    batch, as NumPy: what ``tf.data.Dataset.from_tensor_slices(images).batch(batch_size)
+    .map(lambda x: layer(x, training=True))`` gives, on every backend.
+
+    Args:
+        images: a batch ``(N, H, W, C)``.
+        layer: a Keras layer or any callable taking ``(batch, training=True)``.
+        batch_size: images per call.
+    """
+    images = _check_batch("transformed", images)
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"transformed: batch_size should be a positive int; got "
+                         f"{batch_size!r}. Hint: batch_size=256.")
+    return np.concatenate([keras.ops.convert_to_numpy(layer(images[i:i + batch_size],
+                                                            training=True))
+                           for i in range(0, len(images), batch_size)])

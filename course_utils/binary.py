@@ -44,7 +44,8 @@ def binary_sign(x):
     Args:
         x: a tensor; the result has its dtype and shape.
     """
-    return ops.where(x >= 0, ops.ones_like(x), -ops.ones_like(x))
+    # not ones_like(x): JAX's refuses a keras.Variable (a layer's kernel) outside fit
+    return ops.cast(ops.where(x >= 0, 1.0, -1.0), keras.backend.standardize_dtype(x.dtype))
 
 
 def sign_ste(x):
@@ -147,7 +148,10 @@ class _BinaryKernel(keras.layers.Layer):
         magnitude = ops.abs(self.kernel)
         axes = tuple(range(len(self.kernel.shape) - 1))
         largest = ops.maximum(ops.max(magnitude, axis=axes), 1e-30)
-        return largest * ops.mean(magnitude / largest, axis=axes)
+        # |W| / max|W| is exactly 1 at the maximum, even where XLA divides by multiplying
+        # with a reciprocal (JAX): a kernel of +-a then gives exactly a
+        ratio = ops.where(magnitude == largest, 1.0, magnitude / largest)
+        return largest * ops.mean(ratio, axis=axes)
 
     def call(self, inputs):
         dtype = self.compute_dtype

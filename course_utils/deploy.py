@@ -13,13 +13,14 @@ accuracy at once, and :func:`plot_pareto` draws them. The networks to compress c
 functional model); :func:`fit_recipe` trains any of them with the course's fast recipe
 (a :class:`~course_utils.compress.Distiller` too, on :func:`logits_model`), and
 :func:`keras_accuracy` scores a Keras model. :func:`goals` checks a row against the course's
-int8 goals (3.9x smaller, 2x faster, half a point of accuracy).
+int8 goals (3.9x smaller, 2x faster, half a point of accuracy). :func:`measure_variant`
+measures a trained variant as LiteRT on TensorFlow and in Keras itself on JAX or PyTorch,
+where there is no LiteRT converter.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -230,26 +231,22 @@ def fit_recipe(model, x, y, *, epochs: int, batch_size: int = 256, max_lr: float
 
 
 def cpu_threads() -> int:
-    """The CPU threads TensorFlow computes with: its intra-op setting, or every core when
-    left at 0, its default (set ``TF_NUM_INTRAOP_THREADS`` before Python starts to change
-    it)."""
-    import tensorflow as tf
+    """The CPU threads Keras's backend computes with. TensorFlow: its intra-op setting, or
+    every core when left at 0, its default (set ``TF_NUM_INTRAOP_THREADS`` before Python
+    starts to change it). PyTorch: ``torch.get_num_threads()``. JAX: every core (XLA's CPU
+    client uses them all)."""
+    import keras
 
-    return tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
-
-
-def _interpreter(flatbuffer: bytes, threads: int):
-    """A LiteRT interpreter with ``threads`` CPU threads (``ai_edge_litert``'s when installed,
-    else TensorFlow's, whose deprecation warning is swallowed)."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
         import tensorflow as tf
 
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
-            return tf.lite.Interpreter(model_content=flatbuffer, num_threads=threads)
-    return Interpreter(model_content=flatbuffer, num_threads=threads)
+        return tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
+    if backend == "torch":
+        import torch
+
+        return torch.get_num_threads()
+    return os.cpu_count() or 1
 
 
 def litert_latency(flatbuffer: bytes, *, repeats: int = 20, warmup: int = 3, seed: int = 0,
@@ -277,7 +274,9 @@ def litert_latency(flatbuffer: bytes, *, repeats: int = 20, warmup: int = 3, see
     require(isinstance(repeats, int) and repeats >= 3, "litert_latency", "repeats",
             "a whole number >= 3", repeats, "a median and a spread need several runs; 20 is "
             "a good default.")
-    interpreter = _interpreter(flatbuffer, threads)
+    from course_utils.quantise import interpreter as litert_interpreter
+
+    interpreter = litert_interpreter(flatbuffer, threads, who="litert_latency")
     source, target = (interpreter.get_input_details()[0],
                       interpreter.get_output_details()[0])
     shape = tuple(int(n) for n in source["shape"][1:])
@@ -368,6 +367,42 @@ def measure_litert(variant: str, flatbuffer: bytes, x_test, y_test, *, repeats: 
     accuracy = _accuracy(litert_predict(bytes(flatbuffer), x_test, batch_size=100), y_test)
     return Row(variant, "LiteRT", len(flatbuffer), gzipped_size(bytes(flatbuffer)),
                latency.median_ms, latency.spread_ms, accuracy)
+
+
+def measure_variant(variant: str, model, x_test, y_test, *, mode: str = "float32",
+                    representative=None, repeats: int = 20, warmup: int = 3) -> Row:
+    """A table row for a trained Keras ``model``, deployed the way the backend allows: on
+    TensorFlow converted to a LiteRT flatbuffer (``quantise.to_litert(model, mode,
+    representative)``) and measured by :func:`measure_litert`; on any other backend (no
+    LiteRT converter there) measured in Keras itself by :func:`measure_keras`, in float32.
+
+    Args:
+        variant: the row's name.
+        model: a built ``keras.Model`` with softmax outputs.
+        x_test: test images shaped like the model's input.
+        y_test: their class indices.
+        mode: the LiteRT mode (``quantise.MODES``); other than ``"float32"`` only on
+            TensorFlow.
+        representative: typical inputs, for ``mode="int8"``.
+        repeats: timed calls.
+        warmup: untimed calls first.
+
+    Raises:
+        quantise.TensorFlowRequired: a quantised ``mode`` on another backend.
+    """
+    import keras
+
+    from course_utils import quantise
+
+    require(mode in quantise.MODES, "measure_variant", "mode", f"one of {quantise.MODES}",
+            mode, "float32 measures the network as trained.")
+    if keras.backend.backend() != "tensorflow":
+        if mode != "float32":
+            quantise.require_tensorflow("measure_variant", f"LiteRT {mode} quantisation is "
+                                        "TensorFlow's converter")
+        return measure_keras(variant, model, x_test, y_test, repeats=repeats, warmup=warmup)
+    flatbuffer = quantise.to_litert(model, mode, representative=representative)
+    return measure_litert(variant, flatbuffer, x_test, y_test, repeats=repeats, warmup=warmup)
 
 
 # --- the table and its front ------------------------------------------------------------------

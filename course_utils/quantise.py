@@ -8,6 +8,11 @@ The four modes are those of the TensorFlow post-training quantisation guide
 tensorflow.org/lite/performance/post_training_quantization); the integer arithmetic behind
 full-integer int8 is Jacob et al. 2018, "Quantization and Training of Neural Networks for
 Efficient Integer-Arithmetic-Only Inference" (arXiv:1712.05877).
+
+The converter is TensorFlow's: :func:`to_litert` runs only where Keras runs on TensorFlow,
+and says so (:class:`TensorFlowRequired`, :func:`require_tensorflow`) on JAX or PyTorch.
+Running a flatbuffer (:func:`litert_predict`, :func:`interpreter`) needs ``ai_edge_litert``
+or TensorFlow; ``keras_int8_quantize_report`` runs on every backend.
 """
 
 from __future__ import annotations
@@ -22,6 +27,28 @@ import numpy as np
 from course_utils.arguments import require
 
 MODES = ("float32", "float16", "dynamic", "int8")
+
+
+class TensorFlowRequired(RuntimeError):
+    """A helper that needs TensorFlow itself (the LiteRT converter, ``tf.distribute``) was
+    called where Keras runs on another backend, or where TensorFlow is not installed."""
+
+
+def require_tensorflow(who: str, why: str) -> None:
+    """Raise :class:`TensorFlowRequired` unless Keras runs on TensorFlow here.
+
+    Args:
+        who: the helper, e.g. ``"to_litert"``.
+        why: what in it needs TensorFlow, e.g. ``"the LiteRT converter is TensorFlow's"``.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise TensorFlowRequired(
+            f"{who} needs TensorFlow itself ({why}), but the Keras backend here is "
+            f"{backend}. Hint: run with KERAS_BACKEND=tensorflow (Colab's default), "
+            f"TensorFlow installed; the lesson's %%tensorflow_only cells do.")
 
 
 def _representative_dataset(representative):
@@ -85,9 +112,12 @@ def to_litert(model, mode: str = "float32", representative=None) -> bytes:
 
     Raises:
         ValueError: an unknown mode, or ``"int8"`` without a usable representative set.
+        TensorFlowRequired: Keras runs on another backend than TensorFlow.
     """
     require(mode in MODES, "to_litert", "mode", f"one of {MODES}", mode,
             "float16 halves the file; dynamic and int8 quarter it.")
+    require_tensorflow("to_litert", "Keras exports LiteRT through a TensorFlow SavedModel and "
+                       "TensorFlow's converter")
     if mode == "int8":
         shape = tuple(model.input_shape[1:])
         got = None if representative is None else np.shape(representative)
@@ -105,19 +135,36 @@ def to_litert(model, mode: str = "float32", representative=None) -> bytes:
             return file.read()
 
 
-def _interpreter(flatbuffer: bytes):
+def interpreter(flatbuffer: bytes, threads: int | None = None, *, who: str = "interpreter"):
     """A LiteRT interpreter for ``flatbuffer``: ``ai_edge_litert``'s where it is installed
-    (the maintained one), else ``tf.lite.Interpreter``, whose deprecation warning is
-    swallowed here because there is no other choice without that package."""
+    (the maintained one, which needs no TensorFlow), else ``tf.lite.Interpreter``, whose
+    deprecation warning is swallowed here because there is no other choice without that
+    package.
+
+    Args:
+        flatbuffer: the bytes of a ``.tflite`` model.
+        threads: CPU threads of the interpreter; None leaves LiteRT's default.
+        who: the helper that asks, named in the error.
+
+    Raises:
+        TensorFlowRequired: neither ``ai_edge_litert`` nor TensorFlow can be imported.
+    """
+    options = {} if threads is None else {"num_threads": threads}
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
-        import tensorflow as tf
-
+        try:
+            import tensorflow as tf
+        except ImportError as error:
+            raise TensorFlowRequired(
+                f"{who} needs a LiteRT interpreter to run a .tflite flatbuffer, but neither "
+                f"ai_edge_litert nor TensorFlow can be imported here ({error}). Hint: run "
+                f"with KERAS_BACKEND=tensorflow and TensorFlow installed, or pip install "
+                f"ai-edge-litert.") from error
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
-            return tf.lite.Interpreter(model_content=flatbuffer)
-    return Interpreter(model_content=flatbuffer)
+            return tf.lite.Interpreter(model_content=flatbuffer, **options)
+    return Interpreter(model_content=flatbuffer, **options)
 
 
 def litert_predict(flatbuffer: bytes, x, batch_size: int = 1) -> np.ndarray:
@@ -131,23 +178,25 @@ def litert_predict(flatbuffer: bytes, x, batch_size: int = 1) -> np.ndarray:
 
     Raises:
         ValueError: ``batch_size`` is below 1.
+        TensorFlowRequired: no LiteRT interpreter here (neither ``ai_edge_litert`` nor
+            TensorFlow).
     """
     require(batch_size >= 1, "litert_predict", "batch_size", "at least 1", batch_size,
             "1 runs one sample per call, as on a phone.")
     x = np.asarray(x, dtype="float32")
-    interpreter = _interpreter(flatbuffer)
-    source = interpreter.get_input_details()[0]["index"]
-    target = interpreter.get_output_details()[0]["index"]
+    runner = interpreter(flatbuffer, who="litert_predict")
+    source = runner.get_input_details()[0]["index"]
+    target = runner.get_output_details()[0]["index"]
     outputs, shape = [], None
     for start in range(0, len(x), batch_size):
         batch = x[start:start + batch_size]
         if batch.shape != shape:  # resizing and allocating only when the batch changes
-            interpreter.resize_tensor_input(source, batch.shape)
-            interpreter.allocate_tensors()
+            runner.resize_tensor_input(source, batch.shape)
+            runner.allocate_tensors()
             shape = batch.shape
-        interpreter.set_tensor(source, batch)
-        interpreter.invoke()
-        outputs.append(np.array(interpreter.get_tensor(target), dtype="float32"))
+        runner.set_tensor(source, batch)
+        runner.invoke()
+        outputs.append(np.array(runner.get_tensor(target), dtype="float32"))
     return np.concatenate(outputs)
 
 

@@ -13,6 +13,10 @@ parallelism.
   ``mirrored_demo`` runs ``tf.distribute.MirroredStrategy`` over logical CPU devices and
   ``data_parallel_demo`` Keras 3's ``keras.distribution.DataParallel`` on JAX, each against
   one device on the same data.
+- **Gradients on every backend**: ``gradients`` (``tf.GradientTape``, ``jax.grad`` or
+  ``torch.autograd``) and ``apply_gradients`` (an optimizer step outside ``fit``) let the
+  loss-scaling demonstrations run on TensorFlow, JAX and PyTorch alike; ``mirrored_demo``
+  alone needs TensorFlow and says so elsewhere.
 - **Large batches**: many devices mean a large global batch. ``linear_scaled_rate`` and
   ``goyal_rate`` write Goyal et al.'s rule ("Accurate, Large Minibatch SGD: Training
   ImageNet in 1 Hour", 2017, arXiv:1706.02677): the learning rate grows with the batch,
@@ -125,6 +129,89 @@ def dtype_table(model):
         rows.append({"layer": layer.name, "computes in": layer.compute_dtype,
                      "variables": ", ".join(stored), "output": str(layer.output.dtype)})
     return pd.DataFrame(rows).set_index("layer")
+
+
+def gradients(loss, variables) -> list:
+    """The gradient of ``loss()`` with respect to each of ``variables``, on whichever
+    backend Keras runs: ``tf.GradientTape`` on TensorFlow, ``jax.grad`` on JAX (the
+    variables' values passed in through a ``keras.StatelessScope``), ``torch.autograd.grad``
+    on PyTorch. What a training step does before the optimizer's update, written once for
+    the three.
+
+    Args:
+        loss: a function of no arguments that computes a scalar from the variables (a
+            layer called on some inputs, then a loss). A variable of your own is read as
+            ``v.value`` there: on JAX, some ops refuse a ``keras.Variable`` itself.
+        variables: ``keras.Variable`` values, trainable, e.g. ``[layer.kernel]``.
+
+    Returns:
+        one NumPy array per variable, shaped like it (zeros where the loss does not read it).
+    """
+    import keras
+
+    variables = list(variables)
+    require(variables and all(isinstance(v, keras.Variable) and v.trainable
+                              for v in variables), "gradients", "variables",
+            "a non-empty list of trainable keras.Variable", variables,
+            "[layer.kernel], or keras.Variable(x) for the gradient with respect to inputs")
+    require(callable(loss), "gradients", "loss", "a function of no arguments", loss,
+            "lambda: keras.ops.sum(layer(x))")
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            value = loss()
+        found = tape.gradient(value, variables)
+    elif backend == "jax":
+        import jax
+
+        def stateless(values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return loss()
+
+        found = jax.grad(stateless)([v.value for v in variables])
+    elif backend == "torch":
+        import torch
+
+        found = torch.autograd.grad(loss(), [v.value for v in variables], allow_unused=True)
+    else:
+        raise NotImplementedError(f"gradients: the Keras backend {backend!r} is not one the "
+                                  f"course knows (tensorflow, jax, torch). Hint: set "
+                                  f"KERAS_BACKEND to one of them.")
+    import numpy as np
+
+    return [np.zeros(tuple(v.shape), v.dtype) if g is None else keras.ops.convert_to_numpy(g)
+            for g, v in zip(found, variables)]  # zero for a variable the loss does not read
+
+
+def apply_gradients(optimizer, grads, variables) -> None:
+    """``optimizer.apply(grads, variables)`` outside ``fit``, on every backend: on JAX an
+    optimizer whose update branches on the gradients (``LossScaleOptimizer`` skips a step
+    with an inf or a NaN) cannot update its variables in place outside a compiled step, so
+    there its ``stateless_apply`` computes the new values and they are assigned back.
+
+    Args:
+        optimizer: a ``keras.optimizers.Optimizer``, e.g. a ``LossScaleOptimizer``.
+        grads: one gradient per variable (arrays or tensors).
+        variables: the ``keras.Variable`` values they update.
+    """
+    import keras
+
+    grads, variables = list(grads), list(variables)
+    require(len(grads) == len(variables) and variables, "apply_gradients",
+            "grads, variables", "one gradient per variable, at least one",
+            (len(grads), len(variables)), "apply_gradients(optimizer, [g], [layer.kernel])")
+    if keras.backend.backend() != "jax":
+        optimizer.apply(grads, variables)
+        return
+    if not optimizer.built:
+        optimizer.build(variables)
+    new_values, new_state = optimizer.stateless_apply(
+        [v.value for v in optimizer.variables], grads, [v.value for v in variables])
+    for variable, value in zip(variables + list(optimizer.variables),
+                               list(new_values) + list(new_state)):
+        variable.assign(value)
 
 
 # --------------------------------------------------------------------------- large batches
@@ -353,6 +440,8 @@ def mirrored_demo(*, replicas=2, batch_size=16, images=64, epochs=2, seed=0) -> 
     losses and weights after ``epochs`` of ``fit`` on one device and on all of them, and the
     seconds of one more epoch on each.
 
+    Raises ``quantise.TensorFlowRequired`` where Keras runs on another backend.
+
     Args:
         replicas: logical CPU devices to split the CPU into.
         batch_size: the global batch, split evenly across replicas.
@@ -361,6 +450,11 @@ def mirrored_demo(*, replicas=2, batch_size=16, images=64, epochs=2, seed=0) -> 
         seed: for the weights.
     """
     import keras
+
+    from course_utils.quantise import require_tensorflow
+
+    require_tensorflow("mirrored_demo", "MirroredStrategy is tf.distribute's, with "
+                       "TensorFlow's logical devices")
     import tensorflow as tf
 
     require(batch_size % replicas == 0, "mirrored_demo", "batch_size",

@@ -1,13 +1,23 @@
 """Lesson 14's helpers: AlexNet's ten crops are the right windows in the right order,
 averaged predictions are the mean over networks and views, the photo and the grid have the
-promised shapes, and wrong inputs fail with a message that says what was expected."""
+promised shapes, random crops and mirrors are drawn per image (in NumPy and as a
+PyDataset for fit on any backend), and wrong inputs fail with a message that says what was
+expected."""
 
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from course_utils.augment import augmentation_grid, predict_averaged, square_photo, ten_crop
+from course_utils.augment import (
+    CropAndMirror,
+    augmentation_grid,
+    predict_averaged,
+    random_crop_and_mirror,
+    square_photo,
+    ten_crop,
+    transformed,
+)
 
 
 def _numbered(n=2, height=6, width=7, channels=1):
@@ -123,3 +133,116 @@ def test_augmentation_grid_has_a_row_per_augmentation_and_the_original_first():
 def test_augmentation_grid_says_what_it_expected(images, augmentations, match):
     with pytest.raises(ValueError, match=match):
         augmentation_grid(images, augmentations)
+
+
+def _where_from(crops, images, size):
+    """(top, left, mirrored) of each crop in its image: the numbered pixels tell."""
+    width = images.shape[2]
+    found = []
+    for crop, image in zip(crops, images):
+        corner = crop[0, 0, 0] - image[0, 0, 0]
+        top, left = divmod(int(corner), width)
+        mirrored = crop[0, 1, 0] < crop[0, 0, 0]
+        if mirrored:
+            left -= size - 1
+        window = image[top:top + size, left:left + size]
+        expected = window[:, ::-1] if mirrored else window
+        assert np.array_equal(crop, expected), (
+            f"a crop should be one window of its own image (mirrored or not); it is not "
+            f"(top {top}, left {left}, mirrored {mirrored}). Hint: check the fancy indexing.")
+        found.append((top, left, bool(mirrored)))
+    return found
+
+
+def test_random_crop_and_mirror_draws_every_place_and_both_sides_per_image():
+    images = _numbered(n=400, height=8, width=8)
+    crops = random_crop_and_mirror(images, 5, rng=np.random.default_rng(0))
+    assert crops.shape == (400, 5, 5, 1) and crops.dtype == images.dtype
+    where = _where_from(crops, images, 5)
+    places = {(top, left) for top, left, _ in where}
+    assert places == {(t, c) for t in range(4) for c in range(4)}, (
+        f"expected all 16 crop positions of 5 in 8 among 400 draws; got {sorted(places)}")
+    mirrored = np.mean([m for *_, m in where])
+    assert 0.4 < mirrored < 0.6, f"expected about half mirrored, got {mirrored:.0%}"
+    again = random_crop_and_mirror(images, 5, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(crops, again)  # the seed decides everything
+
+
+def test_random_crop_and_mirror_of_the_full_size_is_the_image_or_its_mirror():
+    images = _numbered(n=6, height=4, width=4)
+    crops = random_crop_and_mirror(images, 4, rng=np.random.default_rng(1))
+    for crop, image in zip(crops, images):
+        assert np.array_equal(crop, image) or np.array_equal(crop, image[:, ::-1])
+
+
+@pytest.mark.parametrize("images, size, rng, match", [
+    (np.zeros((6, 6, 1)), 4, np.random.default_rng(0), r"\(N, H, W, C\)"),
+    (np.zeros((2, 6, 6, 1)), 7, np.random.default_rng(0), "size must be an int from 1 to 6"),
+    (np.zeros((2, 6, 6, 1)), 4, 0, "rng should be a numpy.random.Generator"),
+])
+def test_random_crop_and_mirror_says_what_it_expected(images, size, rng, match):
+    with pytest.raises(ValueError, match=match):
+        random_crop_and_mirror(images, size, rng=rng)
+
+
+def test_crop_and_mirror_batches_cover_every_image_once_per_epoch_in_a_new_order():
+    images = _numbered(n=10, height=6, width=6)
+    labels = np.arange(10)
+    batches = CropAndMirror(images, labels, size=4, batch_size=4, seed=3)
+    assert len(batches) == 3
+    epochs = []
+    for _ in range(2):
+        seen = []
+        for index in range(len(batches)):
+            x, y = batches[index]
+            assert x.shape == (len(y), 4, 4, 1) and len(y) == (2 if index == 2 else 4)
+            _where_from(x, images[y], 4)  # each crop comes from its own label's image
+            seen += list(y)
+        assert sorted(seen) == list(range(10)), f"an epoch should see every image once: {seen}"
+        epochs.append(seen)
+        batches.on_epoch_end()
+    assert epochs[0] != epochs[1], "expected a new order every epoch"
+    batches.epoch = 0
+    first = batches[0]
+    np.testing.assert_array_equal(first[1], epochs[0][:4])  # a batch is a function of
+    np.testing.assert_array_equal(first[0], batches[0][0])  # seed, epoch and index only
+    with pytest.raises(IndexError):
+        batches[3]
+
+
+def test_crop_and_mirror_trains_a_model_with_fit():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    images = np.random.default_rng(0).uniform(size=(12, 6, 6, 1)).astype("float32")
+    history = model.fit(CropAndMirror(images, np.arange(12) % 3, size=4, batch_size=5),
+                        epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and np.all(np.isfinite(history.history["loss"]))
+
+
+@pytest.mark.parametrize("x, y, options, match", [
+    (np.zeros((4, 6, 6, 1)), np.zeros(3), {"size": 4}, "same number"),
+    (np.zeros((4, 6, 6, 1)), np.zeros(4), {"size": 4, "batch_size": 0}, "batch_size should"),
+    (np.zeros((4, 6, 6, 1)), np.zeros(4), {"size": 8}, "size must be an int from 1 to 6"),
+])
+def test_crop_and_mirror_says_what_it_expected(x, y, options, match):
+    with pytest.raises(ValueError, match=match):
+        CropAndMirror(x, y, **options)
+
+
+def test_transformed_applies_the_layer_in_training_mode_batch_by_batch():
+    images = np.random.default_rng(0).uniform(size=(7, 5, 5, 1)).astype("float32")
+    calls = []
+
+    def record(batch, training):
+        calls.append((len(batch), training))
+        return batch * 2
+
+    np.testing.assert_allclose(transformed(images, record, batch_size=3), images * 2)
+    assert calls == [(3, True), (3, True), (1, True)]
+    flipped = transformed(images, keras.layers.RandomFlip("horizontal", seed=0), batch_size=4)
+    for out, image in zip(flipped, images):
+        assert np.allclose(out, image) or np.allclose(out, image[:, ::-1])
+    with pytest.raises(ValueError, match="batch_size should be a positive int"):
+        transformed(images, record, batch_size=0)

@@ -339,14 +339,18 @@ def test_distillation_loss_matches_numpy(batch, alpha, t):
     distiller = compress.Distiller(mlp(8, 0), mlp(32, 1), alpha=alpha, temperature=t)
     s, te = (keras.ops.convert_to_numpy(m(x)) for m in (distiller.student, distiller.teacher))
     expected, mean_kl = np_distillation(s, te, y, alpha, t)
-    assert loss_of(distiller, x, y) == pytest.approx(expected, rel=1e-5)
+    # 1e-4: the KL of two close softmaxes is a difference of float32 logs (PyTorch's
+    # log_softmax rounds differently from TensorFlow's and JAX's by ~1e-5 of it); a wrong
+    # alpha, T or T**2 is off by far more
+    rel = 1e-4
+    assert loss_of(distiller, x, y) == pytest.approx(expected, rel=rel)
     if alpha == 0.0:  # the T**2 is there: the loss is T**2 times the mean KL
-        assert loss_of(distiller, x, y) == pytest.approx(t**2 * mean_kl, rel=1e-5)
+        assert loss_of(distiller, x, y) == pytest.approx(t**2 * mean_kl, rel=rel)
     one_hot = np.eye(4, dtype="float32")[y]
-    assert loss_of(distiller, x, one_hot) == pytest.approx(expected, rel=1e-5)
+    assert loss_of(distiller, x, one_hot) == pytest.approx(expected, rel=rel)
     w = np.array([1, 0] * 4, "float32")
     half, _ = np_distillation(s[::2], te[::2], y[::2], alpha, t)
-    assert loss_of(distiller, x, y, sample_weight=w) == pytest.approx(half / 2, rel=1e-5)
+    assert loss_of(distiller, x, y, sample_weight=w) == pytest.approx(half / 2, rel=rel)
 
 
 def test_alpha_one_is_plain_cross_entropy(batch):

@@ -4,6 +4,8 @@ errors."""
 
 from __future__ import annotations
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -111,6 +113,7 @@ def test_downsample_is_bicubic_in_range_and_checks_its_input():
         deploy.downsample(x, 2)
 
 
+@pytest.mark.tensorflow("LiteRT's converter")
 def test_litert_rows_match_keras_on_a_tiny_model(tiny_data):
     x, y = tiny_data
     model = _tiny()
@@ -128,6 +131,7 @@ def test_litert_rows_match_keras_on_a_tiny_model(tiny_data):
     assert deploy.measure_litert("int8", int8, x, y, repeats=3).size_bytes < len(flatbuffer)
 
 
+@pytest.mark.tensorflow("LiteRT's converter")
 def test_litert_latency_times_the_requested_repeats(tiny_data):
     flatbuffer = quantise.to_litert(_tiny(), "float32")
     latency = deploy.litert_latency(flatbuffer, repeats=7, threads=1)
@@ -147,6 +151,60 @@ def test_measure_errors_teach(tiny_data):
     with pytest.raises(ValueError, match=r"measure_keras: x_test, y_test should be the same "
                                          r"number.*got \(40, 39\)"):
         deploy.measure_keras("x", _tiny(), x, y[:-1])
+
+
+@pytest.mark.tensorflow("LiteRT's converter")
+def test_measure_variant_on_tensorflow_is_the_litert_row(tiny_data):
+    x, y = tiny_data
+    model = _tiny()
+    row = deploy.measure_variant("lite", model, x, y, repeats=3)
+    assert row.runtime == "LiteRT" and row.size_bytes == len(quantise.to_litert(model))
+    assert row.accuracy == deploy.keras_accuracy(model, x, y)
+    int8 = deploy.measure_variant("int8", model, x, y, mode="int8", representative=x, repeats=3)
+    assert int8.runtime == "LiteRT" and int8.size_bytes < row.size_bytes
+
+
+def test_measure_variant_elsewhere_measures_keras_float32_and_refuses_quantised(tiny_data,
+                                                                                monkeypatch):
+    x, y = tiny_data
+    model = _tiny()
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")  # as on JAX, whatever runs
+    row = deploy.measure_variant("keras", model, x, y, repeats=3)
+    assert row.runtime == "Keras" and row.accuracy == deploy.keras_accuracy(model, x, y)
+    assert row.size_bytes > 0 and row.latency_ms > 0
+    with pytest.raises(quantise.TensorFlowRequired,
+                       match=r"measure_variant needs TensorFlow itself \(LiteRT int8 "
+                             r"quantisation.*backend here is jax.*KERAS_BACKEND=tensorflow"):
+        deploy.measure_variant("int8", model, x, y, mode="int8", representative=x)
+    with pytest.raises(ValueError, match="measure_variant: mode should be one of"):
+        deploy.measure_variant("x", model, x, y, mode="int4")
+
+
+def test_litert_conversion_on_another_backend_says_it_needs_tensorflow(monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    with pytest.raises(quantise.TensorFlowRequired,
+                       match=r"to_litert needs TensorFlow itself \(Keras exports LiteRT "
+                             r"through a TensorFlow SavedModel.*backend here is torch.*Hint: "
+                             r"run with KERAS_BACKEND=tensorflow"):
+        quantise.to_litert(_tiny(), "float32")
+
+
+def test_litert_interpreter_without_litert_or_tensorflow_says_what_to_install(monkeypatch):
+    import sys
+
+    for name in ("ai_edge_litert", "ai_edge_litert.interpreter", "tensorflow"):
+        monkeypatch.setitem(sys.modules, name, None)  # import fails, as where not installed
+    with pytest.raises(quantise.TensorFlowRequired,
+                       match=r"litert_predict needs a LiteRT interpreter.*neither "
+                             r"ai_edge_litert nor TensorFlow.*pip install ai-edge-litert"):
+        quantise.litert_predict(b"not read", np.zeros((1, 8, 8, 1)))
+    with pytest.raises(quantise.TensorFlowRequired, match="litert_latency needs a LiteRT"):
+        deploy.litert_latency(b"not read")
+
+
+def test_cpu_threads_counts_the_backends_threads():
+    threads = deploy.cpu_threads()
+    assert isinstance(threads, int) and 1 <= threads <= max(os.cpu_count() or 1, 64), threads
 
 
 def test_copy_and_at_input_size_keep_the_weights():

@@ -4,6 +4,8 @@ import pytest
 
 from course_utils import quantise
 
+pytestmark = pytest.mark.tensorflow("LiteRT's converter and interpreter")
+
 
 def _blobs(n, rng):
     """Images of one Gaussian blob on noise; the label is the column band (0-9) of its

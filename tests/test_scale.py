@@ -73,6 +73,7 @@ def test_throughputs_time_every_configuration_in_turn():
     assert all(len(r["runs"]) == 3 and r["first_step_s"] > 0 for r in found)
 
 
+@pytest.mark.tensorflow("tf.distribute's MirroredStrategy")
 def test_mirrored_strategy_averages_the_replicas_gradients_into_the_whole_batchs():
     found = scale.in_subprocess("mirrored_demo", batch_size=8, images=16, epochs=1)
     assert found["replicas"] == 2 and len(found["devices"]) == 2
@@ -95,6 +96,85 @@ def test_keras_data_parallel_on_two_jax_devices_trains_as_one_device():
     np.testing.assert_allclose(found["loss"]["data parallel"], found["loss"]["one device"],
                                rtol=1e-5)
     assert found["weights_differ_by"] < 1e-5
+
+
+def test_mirrored_demo_on_another_backend_says_it_needs_tensorflow(monkeypatch):
+    from course_utils.quantise import TensorFlowRequired
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    with pytest.raises(TensorFlowRequired, match=r"mirrored_demo needs TensorFlow itself "
+                                                 r"\(MirroredStrategy is tf.distribute's.*"
+                                                 r"backend here is jax.*KERAS_BACKEND=tensorflow"):
+        scale.mirrored_demo()
+
+
+def test_gradients_are_those_of_the_loss_on_every_backend():
+    layer = keras.layers.Dense(2, use_bias=True, kernel_initializer="ones")
+    x = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]], "float32")
+    layer.build(x.shape)
+    # loss = sum((x W + b)^2): d/dW = x^T 2(xW + b), d/db = sum over rows of 2(xW + b)
+    kernel, bias = scale.gradients(lambda: keras.ops.sum(layer(x) ** 2),
+                                   [layer.kernel, layer.bias])
+    outputs = x @ np.ones((3, 2), "float32")
+    np.testing.assert_allclose(kernel, x.T @ (2 * outputs), rtol=1e-6)
+    np.testing.assert_allclose(bias, (2 * outputs).sum(axis=0), rtol=1e-6)
+    unused = keras.Variable(np.ones(3, "float32"))
+    _, nothing = scale.gradients(lambda: keras.ops.sum(layer(x)), [layer.bias, unused])
+    np.testing.assert_array_equal(nothing, 0)  # a variable the loss does not read: zero
+
+
+def test_a_float16_gradient_underflows_and_loss_scaling_keeps_it():
+    """Lesson 17's demonstration: 1e-5 x 1e-3 = 1e-8 is below float16's smallest number."""
+
+    def one_gradient(optimizer=None):
+        layer = keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros",
+                                   dtype="mixed_float16")
+        x = np.full((1, 4), 1e-3, "float32")
+        layer.build(x.shape)
+
+        def loss():
+            value = 1e-5 * keras.ops.sum(keras.ops.cast(layer(x), "float32"))
+            return optimizer.scale_loss(value) if optimizer else value
+
+        [gradient] = scale.gradients(loss, [layer.kernel])
+        if optimizer:
+            scale.apply_gradients(optimizer, [gradient], [layer.kernel])
+        return gradient, keras.ops.convert_to_numpy(layer.kernel)
+
+    plain, _ = one_gradient()
+    assert np.all(plain == 0), f"expected the float16 gradient to underflow to 0, got {plain}"
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(1.0))
+    scaled, kernel = one_gradient(optimizer)
+    np.testing.assert_allclose(scaled, 1e-8 * float(optimizer.dynamic_scale), rtol=2e-3)
+    np.testing.assert_allclose(kernel, -1e-8, rtol=2e-3)  # unscaled in float32, then SGD
+
+
+def test_apply_gradients_skips_a_step_with_inf_or_nan_and_halves_the_scale():
+    weight = keras.Variable(np.zeros(2, "float32"))
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1),
+                                                    dynamic_growth_steps=2)
+    scales, moved = [], []
+    for gradient in ([np.inf, 1.0], [np.nan, 1.0], [1.0, 1.0], [1.0, 1.0]):
+        before = keras.ops.convert_to_numpy(weight).copy()
+        scale.apply_gradients(optimizer, [np.array(gradient, "float32")], [weight])
+        moved.append(not np.array_equal(before, keras.ops.convert_to_numpy(weight)))
+        scales.append(float(optimizer.dynamic_scale))
+    assert moved == [False, False, True, True], moved
+    assert scales == [2.0 ** 14, 2.0 ** 13, 2.0 ** 13, 2.0 ** 14], scales
+    # the gradients given are the scaled ones: each finite step moves by 0.1 x 1 / scale
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(weight),
+                               -0.1 * 2 * 2.0 ** -13, rtol=1e-5)
+
+
+def test_gradients_and_apply_gradients_say_what_they_expected():
+    weight = keras.Variable(np.zeros(2, "float32"))
+    with pytest.raises(ValueError, match="gradients: variables should be a non-empty list"):
+        scale.gradients(lambda: keras.ops.sum(weight), [])
+    with pytest.raises(ValueError, match="gradients: loss should be a function"):
+        scale.gradients(0.0, [weight])
+    with pytest.raises(ValueError, match="apply_gradients: grads, variables should be one "
+                                         "gradient per variable"):
+        scale.apply_gradients(keras.optimizers.SGD(), [], [weight])
 
 
 def test_in_subprocess_says_what_failed():
