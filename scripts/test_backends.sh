@@ -4,7 +4,7 @@
 # TensorFlow at all. Tests that need TensorFlow itself (tf.data, LiteRT, tf.distribute,
 # the grading pipeline) skip with their reason; lessons skip their %%tensorflow_only cells.
 #
-#   make test-backends                 # the whole axis (about 40 minutes on 2 cores)
+#   make test-backends                 # the whole axis (over an hour on 2 cores)
 #   make test-backends SELECTION=ci    # what .ci/run runs: see CI_TESTS below
 #   BACKENDS=jax make test-backends    # one backend
 #
@@ -22,14 +22,19 @@ TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
 say() { printf '[backends] %s\n' "$*"; }
 unset COURSE_KEEP_EXECUTED  # the executed smoke copies CI builds the site from are TensorFlow runs
 
-# The CI selection: the helpers every lesson uses, one keras.applications identity check
-# per network at a small input size of its own (the full argument grid runs on TensorFlow
-# in `make test`, and here with SELECTION=all), and two lessons end to end.
-CI_TESTS=(tests/test_zoo.py tests/test_zoo_contract.py tests/test_inspect.py
-          tests/test_arithmetic.py tests/test_binary.py tests/test_training_report.py
-          tests/test_zoo_classics.py tests/test_zoo_resnet.py tests/test_zoo_efficientnet.py
-          tests/test_zoo_mobilenet_v3.py tests/test_env.py tests/test_notebooks.py)
-CI_KEYWORDS="not smoke_profile or 02_lenet5 or 16_small"
+# The CI selection (about 3 minutes a backend on 2 cores): the helpers every lesson uses,
+# the course's backend-neutral gradients, augmentation and binary layers, a
+# keras.applications identity check for five families at a small input size (one per
+# network with SELECTION=all; the whole argument grid on TensorFlow in `make test`), the
+# %%tensorflow_only mechanism in a kernel, and lesson 02 end to end.
+CI_TESTS=(tests/test_zoo.py tests/test_inspect.py tests/test_arithmetic.py tests/test_env.py
+          tests/test_augment.py tests/test_binary.py tests/test_scale.py
+          tests/test_zoo_classics.py::test_identical_to_keras_applications
+          tests/test_zoo_resnet.py::test_identical_to_keras_applications
+          tests/test_zoo_efficientnet.py::test_identical_to_keras_applications
+          tests/test_zoo_mobilenet_v3.py::test_identical_to_keras_applications
+          "tests/test_notebooks.py::test_notebook_runs_in_the_smoke_profile[02_lenet5.ipynb]")
+CI_IDENTITY="vgg16,resnet50,mobilenet_v2,b0,small"
 
 for backend in $BACKENDS; do
   case "$backend" in
@@ -47,8 +52,8 @@ status=0
 for backend in $BACKENDS; do
   start=$(date +%s)
   if [ "$SELECTION" = ci ]; then
-    args=("${CI_TESTS[@]}" -k "$CI_KEYWORDS")
-    export COURSE_IDENTITY_SAMPLE=1  # one identity check per network (tests/conftest.py)
+    args=("${CI_TESTS[@]}")
+    export COURSE_IDENTITY_SAMPLE=$CI_IDENTITY  # tests/conftest.py
   else
     args=(tests/)
   fi

@@ -42,11 +42,15 @@ IDENTITY_SAMPLE_VAR = "COURSE_IDENTITY_SAMPLE"
 
 
 def _identity_sample(config, items):
-    """With $COURSE_IDENTITY_SAMPLE=1 (the CI selection of the backend axis), keep one
-    keras.applications identity check per network: its first variant at a size of its own
-    (the default 224x224 builds are the slowest); deselect the others."""
-    if os.environ.get(IDENTITY_SAMPLE_VAR) != "1":
+    """With $COURSE_IDENTITY_SAMPLE set (the CI selection of the backend axis), keep one
+    keras.applications identity check per network: its first variant at an input size of
+    its own (the default 224x224 builds are the slowest); deselect the others. ``all``
+    keeps one for every network, a comma-separated list (``vgg16,resnet50``) one for each
+    network named, by the name of the ``network`` parameter."""
+    wanted = os.environ.get(IDENTITY_SAMPLE_VAR, "")
+    if not wanted:
         return
+    names = None if wanted == "all" else set(wanted.split(","))
     kept, dropped, seen = [], [], set()
     for item in items:
         spec = getattr(item, "callspec", None)
@@ -54,11 +58,16 @@ def _identity_sample(config, items):
             kept.append(item)
             continue
         network = (item.path.name, spec.params.get("network"))
-        if network in seen or spec.id.endswith("-default") or "input_shape" not in spec.id:
+        if (network in seen or spec.id.endswith("-default") or "input_shape" not in spec.id
+                or (names is not None and network[1] not in names)):
             dropped.append(item)
         else:
             seen.add(network)
             kept.append(item)
+    unknown = names - {network for _, network in seen} if names else set()
+    if unknown and any(i.originalname == IDENTITY_TEST for i in items):
+        raise pytest.UsageError(f"{IDENTITY_SAMPLE_VAR} names networks with no identity "
+                                f"check at a size of their own: {sorted(unknown)}")
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

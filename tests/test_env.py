@@ -60,7 +60,9 @@ def _text(cell):
     return "".join(o.get("text", "") for o in cell.outputs)
 
 
-@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+@pytest.mark.parametrize("backend", [
+    pytest.param("tensorflow", marks=pytest.mark.tensorflow("runs a kernel on TensorFlow")),
+    "jax"])
 def test_tensorflow_only_cells_run_on_tensorflow_and_are_skipped_elsewhere(backend, tmp_path):
     """A lesson that needs TensorFlow for some cells says so in its set-up cell; on another
     backend those cells print why they were skipped, and the rest of the lesson runs."""
