@@ -139,6 +139,13 @@ def colab_run(tmp_path_factory):
             pytest.skip(f"Colab has {name}; this environment has not")
     if shutil.which("git") is None:
         pytest.skip("the set-up cell installs with git, which is not on PATH")
+    import setuptools
+
+    major = int(setuptools.__version__.split(".")[0])
+    assert major >= 77, (
+        f"building the course offline needs setuptools>=77 (pyproject's build backend; online, "
+        f"pip's isolated build fetches it), and this environment has {setuptools.__version__}. "
+        f"Hint: the dev extra asks for it; run `make setup` again")
     tmp = tmp_path_factory.mktemp("colab")
     start = time.perf_counter()
     venv = tmp / "venv"
