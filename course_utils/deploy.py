@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from course_utils import env
 from course_utils.arguments import require
 from course_utils.speed import Latency, cpu_latency, size_on_disk, time_call
 
@@ -388,7 +389,7 @@ def measure_variant(variant: str, model, x_test, y_test, *, mode: str = "float32
         warmup: untimed calls first.
 
     Raises:
-        quantise.TensorFlowRequired: a quantised ``mode`` on another backend.
+        env.TensorFlowRequired: a quantised ``mode`` on another backend.
     """
     import keras
 
@@ -398,8 +399,8 @@ def measure_variant(variant: str, model, x_test, y_test, *, mode: str = "float32
             mode, "float32 measures the network as trained.")
     if keras.backend.backend() != "tensorflow":
         if mode != "float32":
-            quantise.require_tensorflow("measure_variant", f"LiteRT {mode} quantisation is "
-                                        "TensorFlow's converter")
+            env.require_tensorflow("measure_variant", f"LiteRT {mode} quantisation is "
+                                   "TensorFlow's converter")
         return measure_keras(variant, model, x_test, y_test, repeats=repeats, warmup=warmup)
     flatbuffer = quantise.to_litert(model, mode, representative=representative)
     return measure_litert(variant, flatbuffer, x_test, y_test, repeats=repeats, warmup=warmup)

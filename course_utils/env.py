@@ -112,3 +112,25 @@ def _register_tensorflow_only_magic() -> None:
 
     shell.register_magic_function(tensorflow_only, magic_kind="cell",
                                   magic_name=TENSORFLOW_ONLY_MAGIC)
+
+
+class TensorFlowRequired(RuntimeError):
+    """A helper that needs TensorFlow itself (the LiteRT converter, ``tf.distribute``) was
+    called where Keras runs on another backend, or where TensorFlow is not installed."""
+
+
+def require_tensorflow(who: str, why: str) -> None:
+    """Raise :class:`TensorFlowRequired` unless Keras runs on TensorFlow here.
+
+    Args:
+        who: the helper, e.g. ``"to_litert"``.
+        why: what in it needs TensorFlow, e.g. ``"the LiteRT converter is TensorFlow's"``.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise TensorFlowRequired(
+            f"{who} needs TensorFlow itself ({why}), but the Keras backend here is "
+            f"{backend}. Hint: run with KERAS_BACKEND=tensorflow (Colab's default), "
+            f"TensorFlow installed; the lesson's %%tensorflow_only cells do.")

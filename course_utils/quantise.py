@@ -10,7 +10,8 @@ full-integer int8 is Jacob et al. 2018, "Quantization and Training of Neural Net
 Efficient Integer-Arithmetic-Only Inference" (arXiv:1712.05877).
 
 The converter is TensorFlow's: :func:`to_litert` runs only where Keras runs on TensorFlow,
-and says so (:class:`TensorFlowRequired`, :func:`require_tensorflow`) on JAX or PyTorch.
+and says so (``env.TensorFlowRequired``, raised by ``env.require_tensorflow``) on JAX or
+PyTorch.
 Running a flatbuffer (:func:`litert_predict`, :func:`interpreter`) needs ``ai_edge_litert``
 or TensorFlow; ``keras_int8_quantize_report`` runs on every backend.
 """
@@ -25,30 +26,9 @@ from typing import NamedTuple
 import numpy as np
 
 from course_utils.arguments import require
+from course_utils.env import TensorFlowRequired, require_tensorflow
 
 MODES = ("float32", "float16", "dynamic", "int8")
-
-
-class TensorFlowRequired(RuntimeError):
-    """A helper that needs TensorFlow itself (the LiteRT converter, ``tf.distribute``) was
-    called where Keras runs on another backend, or where TensorFlow is not installed."""
-
-
-def require_tensorflow(who: str, why: str) -> None:
-    """Raise :class:`TensorFlowRequired` unless Keras runs on TensorFlow here.
-
-    Args:
-        who: the helper, e.g. ``"to_litert"``.
-        why: what in it needs TensorFlow, e.g. ``"the LiteRT converter is TensorFlow's"``.
-    """
-    import keras
-
-    backend = keras.backend.backend()
-    if backend != "tensorflow":
-        raise TensorFlowRequired(
-            f"{who} needs TensorFlow itself ({why}), but the Keras backend here is "
-            f"{backend}. Hint: run with KERAS_BACKEND=tensorflow (Colab's default), "
-            f"TensorFlow installed; the lesson's %%tensorflow_only cells do.")
 
 
 def _representative_dataset(representative):

@@ -440,7 +440,7 @@ def mirrored_demo(*, replicas=2, batch_size=16, images=64, epochs=2, seed=0) -> 
     losses and weights after ``epochs`` of ``fit`` on one device and on all of them, and the
     seconds of one more epoch on each.
 
-    Raises ``quantise.TensorFlowRequired`` where Keras runs on another backend.
+    Raises ``env.TensorFlowRequired`` where Keras runs on another backend.
 
     Args:
         replicas: logical CPU devices to split the CPU into.
@@ -451,7 +451,7 @@ def mirrored_demo(*, replicas=2, batch_size=16, images=64, epochs=2, seed=0) -> 
     """
     import keras
 
-    from course_utils.quantise import require_tensorflow
+    from course_utils.env import require_tensorflow
 
     require_tensorflow("mirrored_demo", "MirroredStrategy is tf.distribute's, with "
                        "TensorFlow's logical devices")

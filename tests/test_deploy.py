@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from course_utils import deploy, quantise
+from course_utils import deploy, env, quantise
 from course_utils.inspection import layer_table
 
 ROW = deploy.Row
@@ -172,7 +172,7 @@ def test_measure_variant_elsewhere_measures_keras_float32_and_refuses_quantised(
     row = deploy.measure_variant("keras", model, x, y, repeats=3)
     assert row.runtime == "Keras" and row.accuracy == deploy.keras_accuracy(model, x, y)
     assert row.size_bytes > 0 and row.latency_ms > 0
-    with pytest.raises(quantise.TensorFlowRequired,
+    with pytest.raises(env.TensorFlowRequired,
                        match=r"measure_variant needs TensorFlow itself \(LiteRT int8 "
                              r"quantisation.*backend here is jax.*KERAS_BACKEND=tensorflow"):
         deploy.measure_variant("int8", model, x, y, mode="int8", representative=x)
@@ -182,7 +182,7 @@ def test_measure_variant_elsewhere_measures_keras_float32_and_refuses_quantised(
 
 def test_litert_conversion_on_another_backend_says_it_needs_tensorflow(monkeypatch):
     monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
-    with pytest.raises(quantise.TensorFlowRequired,
+    with pytest.raises(env.TensorFlowRequired,
                        match=r"to_litert needs TensorFlow itself \(Keras exports LiteRT "
                              r"through a TensorFlow SavedModel.*backend here is torch.*Hint: "
                              r"run with KERAS_BACKEND=tensorflow"):
@@ -194,11 +194,11 @@ def test_litert_interpreter_without_litert_or_tensorflow_says_what_to_install(mo
 
     for name in ("ai_edge_litert", "ai_edge_litert.interpreter", "tensorflow"):
         monkeypatch.setitem(sys.modules, name, None)  # import fails, as where not installed
-    with pytest.raises(quantise.TensorFlowRequired,
+    with pytest.raises(env.TensorFlowRequired,
                        match=r"litert_predict needs a LiteRT interpreter.*neither "
                              r"ai_edge_litert nor TensorFlow.*pip install ai-edge-litert"):
         quantise.litert_predict(b"not read", np.zeros((1, 8, 8, 1)))
-    with pytest.raises(quantise.TensorFlowRequired, match="litert_latency needs a LiteRT"):
+    with pytest.raises(env.TensorFlowRequired, match="litert_latency needs a LiteRT"):
         deploy.litert_latency(b"not read")
 
 

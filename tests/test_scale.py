@@ -99,7 +99,7 @@ def test_keras_data_parallel_on_two_jax_devices_trains_as_one_device():
 
 
 def test_mirrored_demo_on_another_backend_says_it_needs_tensorflow(monkeypatch):
-    from course_utils.quantise import TensorFlowRequired
+    from course_utils.env import TensorFlowRequired
 
     monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
     with pytest.raises(TensorFlowRequired, match=r"mirrored_demo needs TensorFlow itself "
