@@ -31,7 +31,7 @@ What a student imports in a notebook (core dependencies only, as on Colab):
 - :mod:`course_utils.report`      print a measured result with its profile; the benchmarked ones
 - :mod:`course_utils.exercises`   self-checking answers for the exercises, without the answer
 - :mod:`course_utils.zoo`         the course's canonical network builders
-- :mod:`course_utils.env`         the environment check that opens the course
+- :mod:`course_utils.env`         the environment check that opens the course; what needs TensorFlow itself
 
 What the test cells of the assignments call:
 
