@@ -23,12 +23,13 @@ say() { printf '[backends] %s\n' "$*"; }
 unset COURSE_KEEP_EXECUTED  # the executed smoke copies CI builds the site from are TensorFlow runs
 
 # The CI selection (about 3 minutes a backend on 2 cores): the helpers every lesson uses,
-# the course's backend-neutral gradients, augmentation and binary layers, a
-# keras.applications identity check for five families at a small input size (one per
-# network with SELECTION=all; the whole argument grid on TensorFlow in `make test`), the
-# %%tensorflow_only mechanism in a kernel, and lesson 02 end to end.
+# the course's backend-neutral gradients, augmentation and binary layers, the checks that
+# assignments' test cells call, a keras.applications identity check for five families at a
+# small input size (SELECTION=all runs the whole argument grid, as `make test` does on
+# TensorFlow), the %%tensorflow_only mechanism in a kernel, and lesson 02 end to end.
 CI_TESTS=(tests/test_zoo.py tests/test_inspect.py tests/test_arithmetic.py tests/test_env.py
           tests/test_augment.py tests/test_binary.py tests/test_scale.py
+          tests/test_grading_helpers.py tests/test_own_work.py tests/test_recheck.py
           tests/test_zoo_classics.py::test_identical_to_keras_applications
           tests/test_zoo_resnet.py::test_identical_to_keras_applications
           tests/test_zoo_efficientnet.py::test_identical_to_keras_applications

@@ -27,12 +27,10 @@ GRADING_MODULES = {"test_autograde_pipeline.py", "test_grader_attacks.py",
                    "test_forkserver.py"}
 PARTS = ("unit", "notebook", "grading")
 # The backend axis (scripts/test_backends.sh) runs the suite with KERAS_BACKEND=jax or torch.
-# What needs TensorFlow itself is skipped there, saying why: tests marked `tensorflow`, and
-# these modules whole (the grading pipeline's kernels, tf.data, LiteRT, tf.distribute).
-TENSORFLOW_MODULES = GRADING_MODULES | {
-    "test_grading_helpers.py", "test_own_work.py", "test_recheck.py", "test_quantise.py",
-    "test_small_fast_benchmark.py",
-}
+# What needs TensorFlow itself is skipped there, saying why: tests marked `tensorflow`
+# (test_quantise.py marks itself whole), and these modules whole: the grading pipeline's
+# kernels and LiteRT's benchmark.
+TENSORFLOW_MODULES = GRADING_MODULES | {"test_small_fast_benchmark.py"}
 TENSORFLOW_REASON = ("needs TensorFlow itself ({why}); the backend here is {backend}. "
                      "Run it with KERAS_BACKEND=tensorflow (the default).")
 
