@@ -311,14 +311,20 @@ const until = (ready, ms) => new Promise((resolve, reject) => {
   const t0 = Date.now();
   (function poll() {
     if (ready()) resolve();
-    else if (Date.now() - t0 > ms) reject(new Error('MathJax did not start in ' + ms + ' ms'));
+    else if (Date.now() - t0 > ms) reject(new Error(ready.name + ' not true after ' + ms + ' ms'));
     else setTimeout(poll, 50);
   })();
 });
-const typeset = document.querySelector('script[src*="mathjax/"]')
-    ? until(started, 15000).then(() => MathJax.startup.promise) : Promise.resolve();
-const figures = [...document.querySelectorAll('.cell_output img')];
-typeset.then(() => document.fonts.ready)
+// chromedriver's get() has been seen to return before the new page was whole (a CI run
+// counted 1 of a lesson's 6 figures): wait for this URL, fully parsed and loaded.
+const wanted = arguments[0];
+const loaded = () => location.href.split('#')[0] === wanted && document.readyState === 'complete';
+let figures = [];
+until(loaded, 15000)
+    .then(() => document.querySelector('script[src*="mathjax/"]')
+        ? until(started, 15000).then(() => MathJax.startup.promise) : null)
+    .then(() => document.fonts.ready)
+    .then(() => { figures = [...document.querySelectorAll('.cell_output img')]; })
     .then(() => until(() => figures.every(i => i.complete), 15000).catch(() => null))
     .then(() => {
   done({
@@ -340,7 +346,7 @@ def visits(browser, server):
     found = {}
     for page in PAGES:
         browser.get(urljoin(server, page))
-        state = browser.execute_async_script(SETTLE)
+        state = browser.execute_async_script(SETTLE, urljoin(server, page))
         console, requested = _drain(browser)
         found[page] = dict(state, console=console, requested=requested)
     return found
@@ -385,6 +391,32 @@ def _image_outputs(notebook: Path) -> int:
                if any(kind in out.get("data", {}) for kind in IMAGE_TYPES))
 
 
+class _OutputImages(HTMLParser):
+    """Counts the ``<img>`` inside an element of class ``cell_output``."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.count = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.count += any(self.stack)
+            return
+        if tag not in ("br", "hr", "meta", "link", "input", "source", "wbr"):
+            classes = (dict(attrs).get("class") or "").split()
+            self.stack.append("cell_output" in classes)
+
+    def handle_endtag(self, tag):
+        if tag not in ("img", "br", "hr", "meta", "link", "input", "source", "wbr") and self.stack:
+            self.stack.pop()
+
+
+def _output_images(page: Path) -> int:
+    parser = _OutputImages()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.count
+
+
 LESSON_PAGES = [p for p in PAGES if re.fullmatch(r"lessons/\d\d_[\w-]+\.html", p)] or [None]
 
 
@@ -395,8 +427,14 @@ def test_lesson_page_shows_every_figure_of_its_notebook(page, visits):
     if not staged.is_file():
         pytest.fail(f"{page}: its executed notebook {staged} is gone; rebuild with `make site`")
     expected = _image_outputs(staged)
-    assert got["figures"] == expected, (f"{page}: {got['figures']} figures in the cell outputs, "
-                                        f"expected the notebook's {expected} image outputs")
+    built = _output_images(SITE / page)
+    assert built == expected, (f"{page}: the built HTML has {built} <img> in its cell outputs, "
+                               f"expected the notebook's {expected} image outputs. Hint: "
+                               "rebuild with `make site`; a figure left out is a myst-nb "
+                               "rendering problem, not the browser's")
+    assert got["figures"] == expected, (f"{page}: {got['figures']} figures in the cell outputs "
+                                        f"as the browser shows them, expected {expected} (the "
+                                        "built HTML has them all)")
     assert got["rendered"] == expected, (f"{page}: {got['rendered']} of {expected} figures "
                                          "rendered (an <img> with naturalWidth > 0)")
     badge = colab.colab_url(f"notebooks/{Path(page).with_suffix('.ipynb').name}")
