@@ -449,7 +449,9 @@ def structure_only():
     half a gigabyte). Inside the block Keras creates every variable without its value
     (``keras.StatelessScope(initialize_variables=False)``): counting and ``layer_table``
     work; reading a weight or running the model draws the weight again at each use and
-    keeps nothing, so build a model you will run or train outside the block. On the way out
+    keeps nothing, so build a model you will run or train outside the block, and a model
+    made from the block's layers (``keras.Model(m.input, m.outputs[0])``) inside it: on
+    PyTorch, wrapping variables that have no value fails once the block is left. On the way out
     Keras's session is cleared (``course_utils.clear_session()``, which keeps the dtype
     policy), so nothing built later draws these leftovers, and unnamed layers are numbered
     afresh.
