@@ -78,8 +78,9 @@ site-check:  ## check build/site in headless Chromium (tests/test_site.py; fails
 	COURSE_REQUIRE_SITE=1 $(PY) -m pytest -n 0 -p no:cacheprovider tests/test_site.py
 
 # --- version floors (scripts/test_floor.sh): pyproject's oldest versions, and the newest
-test-floor:  ## the architecture tests on the oldest declared versions, in .venv-floor (FULL=1: more)
+test-floor:  ## the architecture tests on the oldest declared versions: with TensorFlow's, then JAX's (FULL=1: more)
 	@bash scripts/test_floor.sh $(if $(FULL),--full,)
+	@bash scripts/test_floor.sh --backend jax $(if $(FULL),--full,)
 
 test-prerelease:  ## the same on the newest releases, pre-releases included, in .venv-prerelease
 	@bash scripts/test_floor.sh --pre $(if $(FULL),--full,)

@@ -50,12 +50,13 @@ def test_a_requirement_without_a_pinnable_floor_is_refused(requirement, says):
         f"the requirement; got: {info.value}")
 
 
-def _pyproject(tmp_path, dependencies, tf="tensorflow-cpu>=2.16,<3"):
+def _pyproject(tmp_path, dependencies, tf="tensorflow-cpu>=2.16,<3", dev=("pytest>=8",)):
     path = tmp_path / "pyproject.toml"
     lines = ", ".join(f'"{d}"' for d in dependencies)
+    dev = ", ".join(f'"{d}"' for d in dev)
     path.write_text(f'[project]\nname = "x"\ndependencies = [{lines}]\n'
                     f'[project.optional-dependencies]\ntf-cpu = ["{tf}"]\n'
-                    'dev = ["pytest>=8"]\n')
+                    f'dev = [{dev}]\n')
     return path
 
 
@@ -125,6 +126,33 @@ def test_the_command_line_prints_the_pins_with_the_overrides_applied(tmp_path):
     assert result.stdout.split() == ["keras==3.9.0", "matplotlib==3.9", "numpy==2.0.2",
                                      "pandas==2.2", "scikit-image==0.24",
                                      "tensorflow-cpu==2.16"], result.stdout
+
+
+def test_the_jax_floor_replaces_tensorflows_and_comes_from_the_dev_extra(tmp_path):
+    path = _pyproject(tmp_path, ["keras>=3.8,<4", "numpy>=1.26.4", "pandas>=2.2",
+                                 "matplotlib>=3.9", "scikit-image>=0.24"],
+                      dev=("pytest>=8", "jax>=0.4.36; sys_platform == 'linux'"))
+    result = _run("--pyproject", str(path), "--backend", "jax")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["jax==0.4.36", "keras==3.8", "matplotlib==3.9",
+                                     "numpy==1.26.4", "pandas==2.2", "scikit-image==0.24"], (
+        f"--backend jax: expected the core pins and jax's from the dev extra, no "
+        f"TensorFlow; got {result.stdout.split()}")
+
+
+def test_a_backend_without_a_floor_test_is_refused_with_the_choices(tmp_path):
+    result = _run("--backend", "torch")
+    assert result.returncode == 2 and "tensorflow, jax" in result.stderr, (
+        f"--backend torch: expected exit status 2 and the backends there are; got "
+        f"{result.returncode}: {result.stderr}")
+
+
+def test_every_backends_floor_is_declared_in_the_projects_pyproject():
+    for backend in floors.BACKEND_PACKAGES:
+        got = floors.declared_floors(packages=floors.packages_for(backend))
+        assert set(floors.BACKEND_PACKAGES[backend]) <= set(got), (
+            f"{backend}: expected floors for {sorted(floors.BACKEND_PACKAGES[backend])}, "
+            f"got {got}")
 
 
 def test_the_command_line_fails_clearly_without_a_floor(tmp_path):

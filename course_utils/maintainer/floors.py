@@ -6,6 +6,7 @@ promises and runs the architecture tests on it. A floor that fails there must be
 
     python course_utils/maintainer/floors.py                      # the pins, one a line
     python course_utils/maintainer/floors.py --override keras==3.6.0
+    python course_utils/maintainer/floors.py --backend jax        # JAX's floor, not TensorFlow's
 
 Standard library only: it runs before the floor environment (and its packages) exists, so
 it is run as a file rather than imported through ``course_utils``. ``FLOOR_OVERRIDES``
@@ -23,17 +24,33 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-# The packages the architectures depend on (the core dependencies and the TensorFlow the
+# The packages the architectures depend on (the core dependencies and the backend the
 # tests run on), and where each one's floor is declared: "" is [project] dependencies,
 # any other name an optional extra.
-FLOOR_PACKAGES = {
+CORE_PACKAGES = {
     "keras": "",
     "numpy": "",
     "pandas": "",
     "matplotlib": "",
     "scikit-image": "",
-    "tensorflow-cpu": "tf-cpu",
 }
+# Each backend the floor test runs, and where its package's floor is declared. The oldest
+# TensorFlow and the oldest JAX cannot share an environment (TensorFlow 2.16 wants
+# ml-dtypes 0.3, JAX 0.4.34 at least 0.4): each gets its own, without the other.
+BACKEND_PACKAGES = {
+    "tensorflow": {"tensorflow-cpu": "tf-cpu"},
+    "jax": {"jax": "dev"},
+}
+FLOOR_PACKAGES = {**CORE_PACKAGES, **BACKEND_PACKAGES["tensorflow"]}
+
+
+def packages_for(backend: str = "tensorflow") -> dict[str, str]:
+    """The packages whose floors are pinned for a run on ``backend``: the core ones and
+    the backend's own."""
+    if backend not in BACKEND_PACKAGES:
+        raise FloorError(f"no floor test for the backend {backend!r}; choose among "
+                         f"{', '.join(BACKEND_PACKAGES)}")
+    return {**CORE_PACKAGES, **BACKEND_PACKAGES[backend]}
 OVERRIDES_VAR = "FLOOR_OVERRIDES"
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
@@ -129,13 +146,17 @@ def constraints(floors: dict[str, str], *, overrides: dict[str, str] | None = No
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Print pyproject.toml's floors as exact pins.")
     parser.add_argument("--pyproject", type=Path, default=ROOT / "pyproject.toml")
+    parser.add_argument("--backend", default="tensorflow",
+                        help=f"whose package is pinned beside the core ones: "
+                             f"{', '.join(BACKEND_PACKAGES)} (default tensorflow)")
     parser.add_argument("--override", action="append", default=[], metavar="PKG==VERSION",
                         help=f"pin PKG at VERSION instead (repeatable; also ${OVERRIDES_VAR})")
     args = parser.parse_args(argv)
     try:
         overrides = parse_overrides(os.environ.get(OVERRIDES_VAR, ""))
         overrides.update(parse_overrides(args.override))
-        lines = constraints(declared_floors(args.pyproject), overrides=overrides)
+        lines = constraints(declared_floors(args.pyproject, packages=packages_for(args.backend)),
+                            overrides=overrides)
     except (FloorError, OSError, KeyError, tomllib.TOMLDecodeError) as exc:
         print(f"floors: {exc}", file=sys.stderr)
         return 2
