@@ -27,14 +27,17 @@ HEAD_OPTIONS = ("include_top", "input_shape", "pooling", "classes", "classifier_
 KERAS_DEFAULTS = {"include_top": True, "input_shape": None, "pooling": None,
                   "classifier_activation": "softmax"}
 # The one argument that may come first by position: it picks the network.
-DEFINING = ("depth", "variant", "network", "version")
+DEFINING = ("depth", "variant", "network", "version", "blocks")
 # Values for a defining argument that has no default (the cheapest network to build).
-EXAMPLES = {"fashion_mnist_version": "LeNet-5", "vgg": 16, "resnet": 18}
+EXAMPLES = {"densenet": (6, 12, 24, 16), "fashion_mnist_version": "LeNet-5", "vgg": 16,
+            "resnet": 18, "resnext": 50}
 # Keras's names for what some code calls otherwise.
 KERAS_NAMES = {"stride": "strides", "kernel": "kernel_size"}
 # Builders named after their module: exporting them from course_utils.zoo would hide the
 # module (zoo.vgg, zoo.resnet), so they stay in the modules; the contract holds for them too.
-GENERIC = ("vgg.vgg", "resnet.resnet", "efficientnet.efficientnet")
+GENERIC = ("vgg.vgg", "resnet.resnet", "efficientnet.efficientnet",
+           "efficientnet_v2.efficientnet_v2", "regnet.regnet", "resnext.resnext",
+           "convnext.convnext", "densenet.densenet")
 
 MODULES = [importlib.import_module(f"{zoo.__name__}.{info.name}")
            for info in pkgutil.iter_modules(zoo.__path__)]
@@ -46,6 +49,10 @@ BUILDERS = {name: getattr(zoo, name) for name in zoo.__all__} | {
     name.split(".")[1]: FUNCTIONS[name] for name in GENERIC}
 
 
+# Where keras.applications names the classifier otherwise than "predictions".
+KERAS_CLASSIFIER_NAMES = {name: "{model}_head_dense" for name in (
+    "convnext", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "convnext_xlarge")}
 _NONE = inspect.Parameter("none", inspect.Parameter.KEYWORD_ONLY)
 
 
@@ -76,9 +83,11 @@ def test_the_builders_are_exported():
     assert "cifar_resnet" in zoo.__all__
     for name in zoo.__all__:
         assert callable(getattr(zoo, name)), name
-    with_a_head = {name for name, function in FUNCTIONS.items()  # helpers have no default
+    # a builder takes an input shape and has the classifier on by default (block helpers
+    # have no default; counting helpers such as densenet.parameter_count take no input shape)
+    with_a_head = {name for name, function in FUNCTIONS.items()
                    if inspect.signature(function).parameters.get("include_top", _NONE).default
-                   is True}
+                   is True and "input_shape" in inspect.signature(function).parameters}
     exported = {f"{function.__module__.rsplit('.', 1)[1]}.{function.__name__}"
                 for function in (getattr(zoo, name) for name in zoo.__all__)}
     missing = sorted(with_a_head - exported - set(GENERIC))
@@ -183,10 +192,15 @@ def test_a_good_call_builds(name):
         features = builder(*defining, include_top=False, pooling="max", **shape)
         assert isinstance(features, keras.Model) and len(features.output_shape) == 2
         if not _is_wrapper(builder):
-            assert isinstance(features.layers[-1], keras.layers.GlobalMaxPooling2D), (
+            last = features.layers[-1]
+            if name.startswith("convnext"):  # Keras's twin normalises the pooled features
+                assert isinstance(last, keras.layers.LayerNormalization), name
+                last = features.layers[-2]
+            assert isinstance(last, keras.layers.GlobalMaxPooling2D), (
                 f"{name}: pooling='max' should end in common.head's global max pooling")
             classifier = builder(*defining, classes=3, classifier_activation=None, **shape)
             outputs = classifier.outputs
             assert [tuple(o.shape) for o in outputs] == [(None, 3)] * len(outputs)
-            predictions = classifier.get_layer("predictions")
+            predictions = classifier.get_layer(KERAS_CLASSIFIER_NAMES.get(
+                name, "predictions").format(model=classifier.name))
             assert predictions.activation is keras.activations.linear

@@ -58,7 +58,8 @@ def batch_norm(x, name: str, *, zero_gamma=False, bn_momentum=BN_MOMENTUM):
                                      gamma_initializer="zeros" if zero_gamma else "ones")(x)
 
 
-def padded_conv(x, filters: int, kernel_size: int, name: str, *, strides=1, use_bias=True):
+def padded_conv(x, filters: int, kernel_size: int, name: str, *, strides=1, use_bias=True,
+                groups=1):
     """A convolution that keeps ``ceil(size / strides)``; a strided k x k convolution pads
     ``k // 2`` pixels on every side first (``{name}`` with ``_conv`` made ``_pad``), as the
     paper's implementations do, where ``"same"`` padding would pad one side only.
@@ -70,18 +71,21 @@ def padded_conv(x, filters: int, kernel_size: int, name: str, *, strides=1, use_
         name: the convolution's name, ending in ``_conv``.
         strides: strides.
         use_bias: give the convolution a bias (Keras does; the paper does not).
+        groups: split the input channels and the filters into this many groups, each
+            group of filters seeing only its own group of channels (ResNeXt's grouped
+            convolution); 1 is an ordinary convolution.
     """
     if strides > 1 and kernel_size > 1:
         x = layers.ZeroPadding2D(kernel_size // 2, name=name.replace("_conv", "_pad"))(x)
         return layers.Conv2D(filters, kernel_size, strides=strides, use_bias=use_bias,
-                             name=name)(x)
+                             groups=groups, name=name)(x)
     return layers.Conv2D(filters, kernel_size, strides=strides,
                          padding="same" if kernel_size > 1 else "valid", use_bias=use_bias,
-                         name=name)(x)
+                         groups=groups, name=name)(x)
 
 
 def conv_bn(x, filters: int, kernel_size: int, prefix: str, *, strides=1, use_bias=True,
-            zero_gamma=False, bn_momentum=BN_MOMENTUM):
+            zero_gamma=False, bn_momentum=BN_MOMENTUM, groups=1):
     """Convolution and batch norm, no activation: ``{prefix}_conv``, ``{prefix}_bn``.
 
     Args:
@@ -93,14 +97,15 @@ def conv_bn(x, filters: int, kernel_size: int, prefix: str, *, strides=1, use_bi
         use_bias: give the convolution a bias.
         zero_gamma: start the batch norm's gamma at 0 (the last one of a residual branch).
         bn_momentum: the batch norm's momentum.
+        groups: the convolution's groups (see :func:`padded_conv`).
     """
     x = padded_conv(x, filters, kernel_size, f"{prefix}_conv", strides=strides,
-                    use_bias=use_bias)
+                    use_bias=use_bias, groups=groups)
     return batch_norm(x, f"{prefix}_bn", zero_gamma=zero_gamma, bn_momentum=bn_momentum)
 
 
 def conv_bn_relu(x, filters: int, kernel_size: int, prefix: str, *, strides=1, use_bias=True,
-                 bn_momentum=BN_MOMENTUM):
+                 bn_momentum=BN_MOMENTUM, groups=1):
     """Convolution, batch norm and ReLU: ``{prefix}_conv``, ``{prefix}_bn``, ``{prefix}_relu``.
 
     Args:
@@ -111,9 +116,10 @@ def conv_bn_relu(x, filters: int, kernel_size: int, prefix: str, *, strides=1, u
         strides: the convolution's strides.
         use_bias: give the convolution a bias.
         bn_momentum: the batch norm's momentum.
+        groups: the convolution's groups (see :func:`padded_conv`).
     """
     x = conv_bn(x, filters, kernel_size, prefix, strides=strides, use_bias=use_bias,
-                bn_momentum=bn_momentum)
+                bn_momentum=bn_momentum, groups=groups)
     return layers.Activation("relu", name=f"{prefix}_relu")(x)
 
 
@@ -203,9 +209,11 @@ def basic_block(x, filters: int, strides: int = 1, shortcut_kind: str = "auto",
 
 def bottleneck_block(x, filters: int, strides: int = 1, shortcut_kind: str = "auto",
                      name: str = "block", *, use_bias=True, zero_gamma=False,
-                     stride_on="1x1", bn_momentum=BN_MOMENTUM):
+                     stride_on="1x1", bn_momentum=BN_MOMENTUM, width=None, groups=1):
     """1x1 (``filters``) -> 3x3 (``filters``) -> 1x1 (``4 * filters``), batch norm after
-    each (Figure 5, right; ResNet-50/101/152).
+    each (Figure 5, right; ResNet-50/101/152). With ``width`` and ``groups`` it is the
+    ResNeXt block (Xie et al. 2017, Figure 3c): 1x1 (``width``) -> 3x3 (``width``, in
+    ``groups`` groups) -> 1x1 (``4 * filters``); see :mod:`course_utils.zoo.resnext`.
 
     Args:
         x: the input tensor.
@@ -219,16 +227,25 @@ def bottleneck_block(x, filters: int, strides: int = 1, shortcut_kind: str = "au
             Keras do; ``"3x3"`` in the 3x3 one (ResNet-B: the 1x1 no longer skips 3 of 4
             pixels).
         bn_momentum: the batch norms' momentum.
+        width: the channels of the two inner convolutions; ``None``: ``filters``.
+        groups: the 3x3 convolution's groups (ResNeXt's cardinality); it must divide
+            ``width``.
     """
     if stride_on not in ("1x1", "3x3"):
         raise ValueError(f"{name}: stride_on must be '1x1' or '3x3'; got {stride_on!r}. "
                          f"Hint: '3x3' is ResNet-B.")
+    width = filters if width is None else width
+    if width % groups:
+        raise ValueError(f"{name}: groups must divide the bottleneck's width, each group "
+                         f"taking width / groups channels; got width={width}, "
+                         f"groups={groups}. Hint: ResNeXt's 32x4d has width 128 = 32 * 4 "
+                         f"in conv2.")
     channels = BOTTLENECK_EXPANSION * filters
     bn = {"use_bias": use_bias, "bn_momentum": bn_momentum}
     skip = shortcut(x, channels, strides, shortcut_kind, name, **bn)
     first, second = (strides, 1) if stride_on == "1x1" else (1, strides)
-    x = conv_bn_relu(x, filters, 1, f"{name}_1", strides=first, **bn)
-    x = conv_bn_relu(x, filters, 3, f"{name}_2", strides=second, **bn)
+    x = conv_bn_relu(x, width, 1, f"{name}_1", strides=first, **bn)
+    x = conv_bn_relu(x, width, 3, f"{name}_2", strides=second, groups=groups, **bn)
     x = conv_bn(x, channels, 1, f"{name}_3", zero_gamma=zero_gamma, **bn)
     return add_and_relu(skip, x, name)
 
