@@ -11,7 +11,7 @@ import pytest
 from reference_identity import assert_identical
 
 from course_utils import zoo
-from course_utils.inspection import layer_table
+from course_utils.inspection import layer_table, structure_only
 from course_utils.zoo.cifar_resnet import cifar_resnet
 from course_utils.zoo.resnet import DEPTHS, basic_block, bottleneck_block, resnet, shortcut
 
@@ -20,6 +20,8 @@ REFERENCES = {
     "resnet101": (zoo.resnet101, keras.applications.ResNet101),
     "resnet152": (zoo.resnet152, keras.applications.ResNet152),
     "resnet50_v2": (zoo.resnet50_v2, keras.applications.ResNet50V2),
+    "resnet101_v2": (zoo.resnet101_v2, keras.applications.ResNet101V2),
+    "resnet152_v2": (zoo.resnet152_v2, keras.applications.ResNet152V2),
 }
 VARIANTS = [
     ("resnet50", {}),
@@ -30,6 +32,8 @@ VARIANTS = [
     ("resnet152", {"input_shape": (64, 64, 3), "classes": 5}),
     ("resnet50_v2", {}),
     ("resnet50_v2", {"include_top": False, "input_shape": (75, 75, 3), "pooling": "avg"}),
+    ("resnet101_v2", {"input_shape": (64, 48, 3), "classes": 7, "classifier_activation": None}),
+    ("resnet152_v2", {"include_top": False, "input_shape": (32, 32, 1), "pooling": "max"}),
 ]
 
 
@@ -38,6 +42,19 @@ VARIANTS = [
                               for n, kw in VARIANTS])
 def test_identical_to_keras_applications(network, kwargs):
     assert_identical(*REFERENCES[network], kwargs)
+
+
+@pytest.mark.parametrize("depth, params", [(50, 25_613_800), (101, 44_675_560),
+                                           (152, 60_380_648)])
+def test_the_v2_family_has_keras_parameter_counts(depth, params):
+    ours_fn, reference_fn = REFERENCES["resnet50_v2" if depth == 50 else f"resnet{depth}_v2"]
+    with structure_only():
+        ours, reference = ours_fn(), reference_fn(weights=None)
+        got = (ours.count_params(), reference.count_params(), ours.name)
+    assert got == (params, params, reference.name), (
+        f"ResNet-{depth} v2 at 224x224 with the classifier: expected {params:,} parameters "
+        f"as keras.applications' (the Keras docs' figure) and its name; got (ours, Keras's, "
+        f"our name) = {got}. Hint: the blocks per stage come from resnet.DEPTHS[{depth}].")
 
 
 def _trainable(model):

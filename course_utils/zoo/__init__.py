@@ -3,7 +3,7 @@
 Every builder uses only ``keras`` and ``keras.ops`` (no ``tf.*``), so the architectures
 run on any Keras 3 backend; each returns a functional ``keras.Model`` whose layer names
 say where a layer sits. Where ``keras.applications`` has the network (VGG16, VGG19,
-InceptionV3, ResNet50/101/152, ResNet50V2, MobileNet, MobileNetV2, MobileNetV3Small,
+InceptionV3, ResNet50/101/152, ResNet50V2/101V2/152V2, MobileNet, MobileNetV2, MobileNetV3Small,
 MobileNetV3Large, EfficientNetB0-B7, DenseNet121/169/201, Xception, InceptionResNetV2,
 EfficientNetV2B0-B3/S/M/L, ConvNeXtTiny-XLarge) the builder takes the same main arguments
 and builds the same model, layer for layer; the tests prove it. Where it has not (ResNeXt;
@@ -23,7 +23,7 @@ work.
 - :mod:`course_utils.zoo.nin`           Network in Network (Lin et al. 2013)
 - :mod:`course_utils.zoo.googlenet`     GoogLeNet / Inception v1 with auxiliary heads (2014)
 - :mod:`course_utils.zoo.inception_v3`  Inception v3 and its factorised modules (2015)
-- :mod:`course_utils.zoo.resnet`        ResNet-18 to 152, ResNet-50 v2, ResNet-D (2015-2018)
+- :mod:`course_utils.zoo.resnet`        ResNet-18 to 152, ResNet-50/101/152 v2, ResNet-D (2015-2018)
 - :mod:`course_utils.zoo.mobilenet`     MobileNet v1 and its depthwise separable blocks (2017)
 - :mod:`course_utils.zoo.mobilenet_v2`  MobileNet v2: inverted residuals, linear bottlenecks (2018)
 - :mod:`course_utils.zoo.mobilenet_v3`  MobileNet v3 Small and Large: hard swish, squeeze-and-excite (2019)
@@ -110,7 +110,9 @@ from course_utils.zoo.resnet import (
     resnet50,
     resnet50_v2,
     resnet101,
+    resnet101_v2,
     resnet152,
+    resnet152_v2,
     resnet_d,
 )
 from course_utils.zoo.resnext import resnext50_32x4d, resnext101_32x8d
@@ -132,6 +134,6 @@ __all__ = ["alexnet", "cifar_resnet", "convnext_base", "convnext_large", "convne
            "regnetx_160", "regnetx_320", "regnety_002", "regnety_004", "regnety_006",
            "regnety_008", "regnety_016", "regnety_032", "regnety_040", "regnety_064",
            "regnety_080", "regnety_120", "regnety_160", "regnety_320", "resnet101",
-           "resnet152", "resnet18", "resnet34", "resnet50", "resnet50_v2", "resnet_d",
-           "resnext101_32x8d", "resnext50_32x4d", "squeezenet", "vgg16", "vgg19",
-           "xception"]
+           "resnet101_v2", "resnet152", "resnet152_v2", "resnet18", "resnet34",
+           "resnet50", "resnet50_v2", "resnet_d", "resnext101_32x8d", "resnext50_32x4d",
+           "squeezenet", "vgg16", "vgg19", "xception"]

@@ -1,4 +1,5 @@
-"""Residual networks: ResNet-18 to ResNet-152, the pre-activation ResNet-50 v2 and ResNet-D.
+"""Residual networks: ResNet-18 to ResNet-152, the pre-activation ResNet-50/101/152 v2 and
+ResNet-D.
 
 - He, Zhang, Ren and Sun, "Deep Residual Learning for Image Recognition", CVPR 2016.
   Table 1: a 7x7 stride-2 stem and 3x3 max pooling, then four stages (``conv2`` to
@@ -13,10 +14,10 @@
   convolution, on the downsampling shortcut); section 5.1: the last batch norm of every
   residual branch starts with gamma = 0, so each block starts as the identity.
 
-ResNet-50/101/152 and ResNet-50 v2 are ``keras.applications.ResNet50``/``101``/``152``/
-``ResNet50V2`` layer for layer (names, shapes, parameters, outputs). Keras's convolutions
-have biases (before a batch norm, which cancels them); ``use_bias=False`` gives the
-bias-free convention of the paper and torchvision.
+ResNet-50/101/152 and ResNet-50/101/152 v2 are ``keras.applications.ResNet50``/``101``/
+``152``/``ResNet50V2``/``101V2``/``152V2`` layer for layer (names, shapes, parameters,
+outputs). Keras's convolutions have biases (before a batch norm, which cancels them);
+``use_bias=False`` gives the bias-free convention of the paper and torchvision.
 
 The block functions take the input, what defines the block (filters, ``strides``, the kind
 of shortcut) and the name of where it sits by position, as ``keras.applications``' own
@@ -428,6 +429,25 @@ def _named(depth: int):
 resnet18, resnet34, resnet50, resnet101, resnet152 = (_named(d) for d in (18, 34, 50, 101, 152))
 
 
+def _resnet_v2(depth: int, *, include_top, input_shape, pooling, classes,
+               classifier_activation, name):
+    """ResNet-``depth`` v2 (50, 101 or 152): see :func:`resnet50_v2`."""
+    network = f"ResNet-{depth} v2"
+    check_head_options(include_top=include_top, pooling=pooling, classes=classes,
+                       classifier_activation=classifier_activation, network=network)
+    shape = check_input_shape(input_shape, default_size=224, min_size=32,
+                              include_top=include_top, network=network)
+    inputs = keras.Input(shape=shape)
+    x = stem(inputs, preact=True)
+    for stage, (filters, n) in enumerate(zip(STAGE_FILTERS, DEPTHS[depth][1]), start=2):
+        x = preact_stack(x, filters, n, 1 if stage == 5 else 2, f"conv{stage}")
+    x = batch_norm(x, "post_bn")
+    x = layers.Activation("relu", name="post_relu")(x)
+    x = head(x, include_top=include_top, pooling=pooling, classes=classes,
+             classifier_activation=classifier_activation)
+    return keras.Model(inputs, x, name=name)
+
+
 def resnet50_v2(*, include_top=True, input_shape=None, pooling=None, classes=1000,
                 classifier_activation="softmax", name="resnet50v2"):
     """ResNet-50 with pre-activation blocks (Identity Mappings, section 4), as
@@ -443,19 +463,44 @@ def resnet50_v2(*, include_top=True, input_shape=None, pooling=None, classes=100
         classifier_activation: activation of the output layer (``None`` for logits).
         name: model name.
     """
-    check_head_options(include_top=include_top, pooling=pooling, classes=classes,
-                       classifier_activation=classifier_activation, network="ResNet-50 v2")
-    shape = check_input_shape(input_shape, default_size=224, min_size=32,
-                              include_top=include_top, network="ResNet-50 v2")
-    inputs = keras.Input(shape=shape)
-    x = stem(inputs, preact=True)
-    for stage, (filters, n) in enumerate(zip(STAGE_FILTERS, DEPTHS[50][1]), start=2):
-        x = preact_stack(x, filters, n, 1 if stage == 5 else 2, f"conv{stage}")
-    x = batch_norm(x, "post_bn")
-    x = layers.Activation("relu", name="post_relu")(x)
-    x = head(x, include_top=include_top, pooling=pooling, classes=classes,
-             classifier_activation=classifier_activation)
-    return keras.Model(inputs, x, name=name)
+    return _resnet_v2(50, include_top=include_top, input_shape=input_shape, pooling=pooling,
+                      classes=classes, classifier_activation=classifier_activation, name=name)
+
+
+def resnet101_v2(*, include_top=True, input_shape=None, pooling=None, classes=1000,
+                 classifier_activation="softmax", name="resnet101v2"):
+    """ResNet-101 with pre-activation blocks (Identity Mappings, section 4; Table 1 of the
+    ResNet paper for the 3, 4, 23, 3 blocks), as ``keras.applications.ResNet101V2``.
+
+    Args:
+        include_top: end with global average pooling and the classifier; ``False`` ends
+            with the maps after ``post_relu``.
+        input_shape: ``(height, width, channels)``; default 224x224x3, at least 32x32.
+        pooling: with ``include_top=False``: ``None`` (the maps), ``"avg"`` or ``"max"``.
+        classes: number of output classes.
+        classifier_activation: activation of the output layer (``None`` for logits).
+        name: model name.
+    """
+    return _resnet_v2(101, include_top=include_top, input_shape=input_shape, pooling=pooling,
+                      classes=classes, classifier_activation=classifier_activation, name=name)
+
+
+def resnet152_v2(*, include_top=True, input_shape=None, pooling=None, classes=1000,
+                 classifier_activation="softmax", name="resnet152v2"):
+    """ResNet-152 with pre-activation blocks (Identity Mappings, section 4; Table 1 of the
+    ResNet paper for the 3, 8, 36, 3 blocks), as ``keras.applications.ResNet152V2``.
+
+    Args:
+        include_top: end with global average pooling and the classifier; ``False`` ends
+            with the maps after ``post_relu``.
+        input_shape: ``(height, width, channels)``; default 224x224x3, at least 32x32.
+        pooling: with ``include_top=False``: ``None`` (the maps), ``"avg"`` or ``"max"``.
+        classes: number of output classes.
+        classifier_activation: activation of the output layer (``None`` for logits).
+        name: model name.
+    """
+    return _resnet_v2(152, include_top=include_top, input_shape=input_shape, pooling=pooling,
+                      classes=classes, classifier_activation=classifier_activation, name=name)
 
 
 def resnet_d(depth: int = 50, *, include_top=True, input_shape=None, pooling=None,
