@@ -26,7 +26,8 @@ unset COURSE_KEEP_EXECUTED  # the executed smoke copies CI builds the site from 
 # the course's backend-neutral gradients, augmentation and binary layers, the checks that
 # assignments' test cells call, a keras.applications identity check for five families at a
 # small input size (SELECTION=all runs the whole argument grid, as `make test` does on
-# TensorFlow), the %%tensorflow_only mechanism in a kernel, and lesson 02 end to end.
+# TensorFlow), grouped convolutions' kernel layout (ResNeXt's three forms), the
+# %%tensorflow_only mechanism in a kernel, and lesson 02 end to end.
 CI_TESTS=(tests/test_zoo.py tests/test_inspect.py tests/test_arithmetic.py tests/test_env.py
           tests/test_augment.py tests/test_binary.py tests/test_scale.py
           tests/test_grading_helpers.py tests/test_own_work.py tests/test_recheck.py
@@ -34,6 +35,7 @@ CI_TESTS=(tests/test_zoo.py tests/test_inspect.py tests/test_arithmetic.py tests
           tests/test_zoo_resnet.py::test_identical_to_keras_applications
           tests/test_zoo_efficientnet.py::test_identical_to_keras_applications
           tests/test_zoo_mobilenet_v3.py::test_identical_to_keras_applications
+          "tests/test_zoo_resnext.py::test_the_three_forms_of_figure_3_compute_the_same_function[4x3d-10]"
           "tests/test_notebooks.py::test_notebook_runs_in_the_smoke_profile[02_lenet5.ipynb]")
 CI_IDENTITY="vgg16,resnet50,mobilenet_v2,b0,small"
 
