@@ -610,3 +610,62 @@ def feature_maps(model, x, layer_name: str) -> np.ndarray:
         )
     probe = keras.Model(_single(model.inputs), model.get_layer(layer_name).output)
     return keras.ops.convert_to_numpy(probe(x))
+
+
+# --------------------------------------------------------------------------- memory
+
+
+RESHAPES = ("Flatten", "Reshape")  # views of their input: the same values, no new tensor
+
+
+def activation_memory(model_or_table, bytes_per_value: int = 4) -> pd.Series:
+    """The bytes of every layer's output for one input, as a plain implementation keeps
+    them from the forward pass for the backward pass: each output a tensor of its own,
+    ``bytes_per_value`` bytes per value (4 for float32, 2 for float16), the input image
+    included; a reshape (``Flatten``, ``Reshape``) counts 0, being the same values. The
+    sum is the activation memory of one image (notebook 04 counts VGG-16's this way)::
+
+        memory = activation_memory(layer_table(zoo.vgg16()))
+        memory.sum() / 2**20            # MiB per image
+
+    Args:
+        model_or_table: a ``keras.Model`` (its nested models' layers are counted, as
+            ``layer_table(model, expand_nested=True)`` lists them) or a table from
+            :func:`layer_table` (its ``total`` row is left out; a nested model that the
+            table does not expand counts as its output alone).
+        bytes_per_value: the bytes of one value, a positive whole number.
+
+    Returns:
+        A ``pandas.Series`` of whole numbers of bytes, one per layer in the table's order,
+        indexed by the layer's name and named ``"activation bytes"``.
+
+    Raises:
+        ValueError: ``bytes_per_value`` is not a positive whole number, or a layer's
+            output size is unknown (a ``None`` in its shape); the message names the layer.
+    """
+    import keras
+
+    if (isinstance(bytes_per_value, bool) or not isinstance(bytes_per_value, (int, np.integer))
+            or bytes_per_value < 1):
+        raise ValueError(f"activation_memory: bytes_per_value must be a positive whole number; "
+                         f"got {bytes_per_value!r}. Hint: 4 for float32, 2 for float16 or "
+                         f"bfloat16.")
+    if isinstance(model_or_table, keras.Model):
+        table = layer_table(model_or_table, expand_nested=True, totals=False)
+    elif isinstance(model_or_table, pd.DataFrame) and {"layer", "type", "output_shape"} <= set(
+            model_or_table.columns):
+        table = model_or_table[model_or_table["layer"] != "total"]
+    else:
+        raise ModelInspectionError(
+            f"activation_memory expects a keras.Model or a layer_table; got "
+            f"{type(model_or_table).__name__}. Hint: activation_memory(layer_table(model)).")
+    sizes = []
+    for name, kind, shape in zip(table["layer"], table["type"], table["output_shape"]):
+        shapes = shape if shape and isinstance(shape[0], tuple) else (shape,)
+        if any(d is None for s in shapes for d in s):
+            raise ValueError(f"activation_memory: the output of layer {name!r} has an unknown "
+                             f"size {shape}. Hint: build the model with a fixed input_shape, "
+                             f"e.g. (224, 224, 3).")
+        sizes.append(0 if kind in RESHAPES else sum(_prod(s) for s in shapes) * int(bytes_per_value))
+    return pd.Series(sizes, index=pd.Index(list(table["layer"]), name="layer"), dtype="int64",
+                     name="activation bytes")

@@ -23,7 +23,7 @@ TESTS = Path(__file__).resolve().parent
 # Modules that run the instructor's pipeline (nbgrader, grader kernels): the "grading" part.
 GRADING_MODULES = {"test_autograde_pipeline.py", "test_grader_attacks.py",
                    "test_assignment2.py", "test_assignment3.py", "test_assignment4.py",
-                   "test_assignment5.py", "test_assignment6.py",
+                   "test_assignment5.py", "test_assignment6.py", "test_assignment7.py",
                    "test_forkserver.py"}
 PARTS = ("unit", "notebook", "grading")
 # The backend axis (scripts/test_backends.sh) runs the suite with KERAS_BACKEND=jax or torch.

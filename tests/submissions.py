@@ -148,6 +148,7 @@ BATCH_LIMITS = {  # assignment -> (cell_timeout, budget) in seconds
     "a4": (60, 300),
     "a5": (60, 300),
     "a6": (60, 300),
+    "a7": (60, 300),
 }
 JOBS = 2  # autograde's workers for a batch
 
