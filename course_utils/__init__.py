@@ -28,6 +28,7 @@ What a student imports in a notebook (core dependencies only, as on Colab):
 - :mod:`course_utils.cache`       train once, reuse after: trained weights and features kept per profile
 - :mod:`course_utils.losses`      losses Keras lacks: NT-Xent, the contrastive loss of SimCLR
 - :mod:`course_utils.glance`      the zoo at a glance: costs, latency, reported top-1 with sources
+- :mod:`course_utils.roadmap`     ConvNeXt's roadmap from ResNet-50, one buildable network per step (Table 10)
 - :mod:`course_utils.report`      print a measured result with its profile; the benchmarked ones
 - :mod:`course_utils.exercises`   self-checking answers for the exercises, without the answer
 - :mod:`course_utils.zoo`         the course's canonical network builders

@@ -7,6 +7,7 @@ comes from::
 
     from course_utils import glance
     costs = glance.costs()                       # counted without drawing any weight
+    seen = glance.select(until="12")             # the networks of lessons 02 to 12
     timed = glance.latencies(["ResNet-50", "EfficientNet-B0"], repeats=10)
     table = glance.table(latency=timed)
     front = glance.pareto_front(table["GMACs"], table["ImageNet top-1 (%)"])
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from course_utils.zoo.efficientnet import KERAS_COEFFICIENTS
+from course_utils.zoo.regnet import paper_name
 
 
 class Reported(NamedTuple):
@@ -69,6 +71,12 @@ _VGG_NOTE = ("single test scale 384, trained at scales jittered in [256, 512]; "
              "top-1 error {}%")
 _RESNET_NOTE = "10-crop testing; top-1 error {}%"
 _EFFICIENTNET_NOTE = "one crop at the network's own resolution"
+_DENSENET = ("Huang, Liu, van der Maaten and Weinberger 2017", ARXIV + "1608.06993")
+_RESNEXT = ("Xie, Girshick, Dollar, Tu and He 2017", ARXIV + "1611.05431")
+_EFFICIENTNET_V2 = ("Tan and Le 2021", ARXIV + "2104.00298")
+_REGNET = ("Radosavovic, Kosaraju, Girshick, He and Dollar 2020",
+           "https://github.com/facebookresearch/pycls/blob/main/MODEL_ZOO.md")
+_CONVNEXT = ("Liu, Mao, Wu, Feichtenhofer, Darrell and Xie 2022", ARXIV + "2201.03545")
 
 # name -> Network, in the order of the lessons. Every figure is the one its "where" names
 # in the cited paper (the notes say how each was measured).
@@ -161,9 +169,67 @@ ZOO = {
         "12", f"efficientnet_b{n}", {}, KERAS_COEFFICIENTS[f"b{n}"].resolution, 32, 3, None,
         Reported(top1, _EFFICIENTNET[0], "Table 2", _EFFICIENTNET[1], _EFFICIENTNET_NOTE))
        for n, top1 in enumerate([77.1, 79.1, 80.1, 81.6, 82.9, 83.6, 84.0, 84.3])},
+    **{f"DenseNet-{depth}": Network(
+        "18", f"densenet{depth}", {}, 224, 32, 3, None,
+        Reported(round(100 - error, 2), _DENSENET[0], "Table 3", _DENSENET[1],
+                 f"one 224x224 crop; top-1 error {error:.2f}% ({ten_crops:.2f}% with 10 "
+                 f"crops)"))
+       for depth, error, ten_crops in [(121, 25.02, 23.61), (169, 23.80, 22.08),
+                                       (201, 22.58, 21.46)]},
+    "ResNeXt-50 32x4d": Network(
+        "19", "resnext50_32x4d", {}, 224, 32, 3, None,
+        Reported(77.8, _RESNEXT[0], "Table 3", _RESNEXT[1],
+                 "one 224x224 crop; top-1 error 22.2% (ResNet-50's 23.9% in the same table)")),
+    "ResNeXt-101 32x8d": Network(
+        "19", "resnext101_32x8d", {}, 224, 32, 3, None,
+        Reported(None, _RESNEXT[0], "-", _RESNEXT[1],
+                 "the paper reports no 32x8d model: its ResNeXt-101 results are for 32x4d "
+                 "and 64x4d (Tables 3 to 5); the course builds 32x8d because torchvision "
+                 "has it")),
+    "Xception": Network(
+        "19", "xception", {}, 299, 71, 3, None,
+        Reported(79.0, "Chollet 2017", "Table 1", ARXIV + "1610.02357",
+                 "one 299x299 crop, single model")),
+    "Inception-ResNet v2": Network(
+        "19", "inception_resnet_v2", {}, 299, 75, 3, None,
+        Reported(None, "Szegedy, Ioffe, Vanhoucke and Alemi 2017", "-", ARXIV + "1602.07261",
+                 "its single-crop results (Table 2) are measured on the validation images "
+                 "outside the ILSVRC blacklist, not on all 50,000 as the others; the course "
+                 "could not check the figure in a text copy of the paper, so it leaves it "
+                 "out")),
+    "EfficientNetV2-B0": Network(
+        "20", "efficientnet_v2_b0", {}, 224, 32, 3, None,
+        Reported(None, _EFFICIENTNET_V2[0], "-", _EFFICIENTNET_V2[1],
+                 "the paper's tables report S, M and L (and XL): B0 to B3, scaled like "
+                 "EfficientNet's B0 to B3, came with the authors' code, not the paper")),
+    **{f"EfficientNetV2-{key.upper()}": Network(
+        "20", f"efficientnet_v2_{key}", {}, size, 32, 3, None,
+        Reported(top1, _EFFICIENTNET_V2[0], "Table 7", _EFFICIENTNET_V2[1],
+                 f"trained on ImageNet-1K only, with progressive learning; one {size}x{size} "
+                 f"crop{extra}"))
+       for key, size, top1, extra in [
+           ("s", 384, 83.9, ""), ("m", 480, 85.1, " (the authors' repository lists 85.2% for "
+                                                  "the checkpoint it released)"),
+           ("l", 480, 85.7, "")]},
+    **{paper_name(key): Network(
+        "20", f"regnet{key[0]}_{key[1:]}", {}, 224, 32, 3, None,
+        Reported(round(100 - error, 1), _REGNET[0], "pycls MODEL_ZOO.md", _REGNET[1],
+                 f"the paper's models as its authors released them (pycls): 100 epochs, one "
+                 f"224x224 centre crop, the mean of 5 runs; top-1 error {error}%"))
+       for key, error in [("x004", 27.3), ("x016", 23.0), ("x080", 20.7), ("y004", 25.9),
+                          ("y016", 22.0), ("y080", 20.1), ("y160", 19.6)]},
+    **{f"ConvNeXt-{letter}": Network(
+        "20", f"convnext_{key}", {}, 224, 32, 3, None,
+        Reported(top1, _CONVNEXT[0], "Table 1" if top1 else "-", _CONVNEXT[1],
+                 "trained on ImageNet-1K only; one 224x224 crop" if top1 else
+                 "reported only after pre-training on ImageNet-22K (Table 1: 87.0% at "
+                 "224x224), so not comparable with the ImageNet-1K rows"))
+       for key, letter, top1 in [("tiny", "T", 82.1), ("small", "S", 83.1),
+                                 ("base", "B", 83.8), ("large", "L", 84.3),
+                                 ("xlarge", "XL", None)]},
 }
 
-_COUNTS: dict[str, tuple[int, int]] = {}  # name -> (parameters, MACs), once per process
+_COUNTS: dict[str, tuple[int, int, int]] = {}  # name -> (parameters, trainable, MACs)
 
 
 def network(name: str) -> Network:
@@ -173,6 +239,33 @@ def network(name: str) -> Network:
                        f"Expected one of: {', '.join(ZOO)}. Hint: names are spelled as in "
                        f"the papers, e.g. 'ResNet-50' or 'EfficientNet-B0'.")
     return ZOO[name]
+
+
+def select(*, lessons=None, until: str | None = None) -> list[str]:
+    """Names of :data:`ZOO` in its order: those built in ``lessons`` and up to lesson
+    ``until`` (either may be left out; with neither, every name)::
+
+        glance.select(until="12")        # what lesson 12 has seen
+        glance.select(lessons=["20"])    # RegNet, ConvNeXt, EfficientNetV2
+
+    Args:
+        lessons: lesson numbers as two-digit strings, e.g. ``["18", "19"]``.
+        until: a lesson number; only networks of that lesson or an earlier one.
+
+    Raises:
+        ValueError: a lesson that is not a two-digit string.
+    """
+    if isinstance(lessons, str):
+        raise ValueError(f"glance.select: lessons must be a list of lessons; got the string "
+                         f"{lessons!r}. Hint: lessons=[{lessons!r}].")
+    for lesson in list(lessons or []) + ([until] if until is not None else []):
+        if not (isinstance(lesson, str) and len(lesson) == 2 and lesson.isdigit()):
+            raise ValueError(f"glance.select: lessons are two-digit strings, as in ZOO's "
+                             f"'lesson' field; got {lesson!r}. Hint: until='12', "
+                             f"lessons=['18', '19'].")
+    return [name for name, entry in ZOO.items()
+            if (lessons is None or entry.lesson in lessons)
+            and (until is None or entry.lesson <= until)]
 
 
 def _names(names) -> list[str]:
@@ -213,21 +306,28 @@ def costs(names=None) -> pd.DataFrame:
 
     Returns:
         A DataFrame indexed by name: ``lesson``, ``input`` (e.g. ``"224x224x3"``),
-        ``parameters``, ``MACs`` and ``GMACs``.
+        ``parameters``, ``trainable parameters`` (without batch norm's moving means and
+        variances: what PyTorch, and so many papers, count), ``MACs`` and ``GMACs``.
     """
     from course_utils.inspection import layer_table, structure_only
 
-    rows = {}
-    for name in _names(names):
-        if name not in _COUNTS:
-            with structure_only():
+    names = _names(names)
+    missing = [name for name in names if name not in _COUNTS]
+    if missing:
+        with structure_only():  # one session for all: clearing it costs a garbage collection
+            for name in missing:
                 model = build(name)
-                _COUNTS[name] = (int(model.count_params()),
+                trainable = sum(math.prod(weight.shape) for weight in model.trainable_weights)
+                _COUNTS[name] = (int(model.count_params()), int(trainable),
                                  int(layer_table(model).attrs["totals"]["macs"]))
-        entry, (params, macs) = ZOO[name], _COUNTS[name]
+                del model
+    rows = {}
+    for name in names:
+        entry, (params, trainable, macs) = ZOO[name], _COUNTS[name]
         rows[name] = {"lesson": entry.lesson,
                       "input": f"{entry.size}x{entry.size}x{entry.channels}",
-                      "parameters": params, "MACs": macs, "GMACs": macs / 1e9}
+                      "parameters": params, "trainable parameters": trainable, "MACs": macs,
+                      "GMACs": macs / 1e9}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("network")
 
 
@@ -303,7 +403,7 @@ def table(names=None, *, latency: pd.DataFrame | None = None,
     """
     names = _names(names)
     cited = citations(names)
-    frame = costs(names).drop(columns="MACs")
+    frame = costs(names).drop(columns=["MACs", "trainable parameters"])
     frame["ImageNet top-1 (%)"] = cited["ImageNet top-1 (%)"].astype(float)
     frame["reported in"] = [f"{r.paper}, {r.where}" if r.top1 is not None else r.paper
                             for r in (ZOO[name].reported for name in names)]

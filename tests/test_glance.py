@@ -129,3 +129,76 @@ def test_plot_pareto_draws_one_panel_per_cost_and_fills_the_front():
     assert sorted(t.get_text() for t in macs_ax.texts) == ["a", "b", "c"]
     with pytest.raises(ValueError, match="missing"):
         plots.plot_pareto(frame, "top-5", "GMACs")
+
+
+NEW_FAMILIES = {
+    "18": ["DenseNet-121", "DenseNet-169", "DenseNet-201"],
+    "19": ["ResNeXt-50 32x4d", "ResNeXt-101 32x8d", "Xception", "Inception-ResNet v2"],
+    "20": ["EfficientNetV2-B0", "EfficientNetV2-S", "EfficientNetV2-M", "EfficientNetV2-L",
+           "RegNetX-400MF", "RegNetX-1.6GF", "RegNetX-8.0GF", "RegNetY-400MF",
+           "RegNetY-1.6GF", "RegNetY-8.0GF", "RegNetY-16GF",
+           "ConvNeXt-T", "ConvNeXt-S", "ConvNeXt-B", "ConvNeXt-L", "ConvNeXt-XL"],
+}
+
+
+def test_new_families_name_the_lesson_that_builds_them_and_come_in_order():
+    for lesson, names in NEW_FAMILIES.items():
+        assert glance.select(lessons=[lesson]) == names, (
+            f"glance.select(lessons=[{lesson!r}]) should list {names}. Hint: each Network's "
+            f"first field is the lesson that builds it.")
+    lessons = [int(entry.lesson) for entry in glance.ZOO.values()]
+    assert lessons == sorted(lessons), "ZOO must list the networks in the order of the lessons"
+    assert glance.select() == list(glance.ZOO)
+    seen_by_12 = glance.select(until="12")
+    assert "EfficientNet-B7" in seen_by_12 and "ConvNeXt-T" not in seen_by_12
+    assert seen_by_12 == [name for name, entry in glance.ZOO.items() if int(entry.lesson) <= 12]
+    assert glance.select(lessons=["18", "19"], until="18") == NEW_FAMILIES["18"]
+    with pytest.raises(ValueError, match="list of lessons"):
+        glance.select(lessons="18")
+    with pytest.raises(ValueError, match="two-digit"):
+        glance.select(until="8")
+
+
+def test_new_networks_take_their_keras_sizes_and_builders():
+    from course_utils.zoo.efficientnet_v2 import KERAS_VARIANTS
+    from course_utils.zoo.regnet import paper_name
+
+    for key in ("b0", "s", "m", "l"):
+        entry = glance.ZOO[f"EfficientNetV2-{key.upper()}"]
+        assert (entry.builder, entry.size) == (f"efficientnet_v2_{key}",
+                                              KERAS_VARIANTS[key].resolution)
+    assert (glance.ZOO["Xception"].size, glance.ZOO["Xception"].min_size) == (299, 71)
+    assert (glance.ZOO["Inception-ResNet v2"].size,
+            glance.ZOO["Inception-ResNet v2"].min_size) == (299, 75)
+    for name in glance.select(lessons=["20"]):
+        builder = glance.ZOO[name].builder
+        if builder.startswith("regnet"):  # regnetx_016 -> "x016" -> RegNetX-1.6GF
+            assert paper_name(builder[6] + builder.split("_")[1]) == name
+
+
+def test_new_accuracies_rise_within_each_family_and_gaps_say_why():
+    def top1(names):
+        return [glance.ZOO[name].reported.top1 for name in names]
+
+    for family in (NEW_FAMILIES["18"], ["ConvNeXt-T", "ConvNeXt-S", "ConvNeXt-B", "ConvNeXt-L"],
+                   ["RegNetX-400MF", "RegNetX-1.6GF", "RegNetX-8.0GF"],
+                   ["RegNetY-400MF", "RegNetY-1.6GF", "RegNetY-8.0GF", "RegNetY-16GF"],
+                   ["EfficientNetV2-S", "EfficientNetV2-M", "EfficientNetV2-L"]):
+        assert top1(family) == sorted(top1(family)), f"{family}: {top1(family)}"
+    assert top1(["ConvNeXt-T", "DenseNet-121", "Xception"]) == [82.1, 74.98, 79.0]
+    empty = {name for names in NEW_FAMILIES.values() for name in names
+             if glance.ZOO[name].reported.top1 is None}
+    assert empty == {"ResNeXt-101 32x8d", "Inception-ResNet v2", "EfficientNetV2-B0",
+                     "ConvNeXt-XL"}
+    assert "ImageNet-22K" in glance.ZOO["ConvNeXt-XL"].reported.note
+
+
+def test_new_families_are_counted_like_the_others():
+    names = ["RegNetY-400MF", "EfficientNetV2-B0"]
+    costs = glance.costs(names)
+    assert list(costs.index) == names and costs.loc["RegNetY-400MF", "input"] == "224x224x3"
+    with structure_only():
+        macs = layer_table(zoo.regnety_004(input_shape=(224, 224, 3))).attrs["totals"]["macs"]
+    assert costs.loc["RegNetY-400MF", "MACs"] == macs
+    assert costs.loc["RegNetY-400MF", "GMACs"] == pytest.approx(0.4, rel=0.05)  # pycls 0.4
+    assert costs.loc["EfficientNetV2-B0", "parameters"] == 7_200_312  # Keras's count
