@@ -53,9 +53,11 @@ def _scale_after_overflows():
     import keras
     import numpy as np
 
+    from course_utils.scale import apply_gradients  # optimizer.apply fails here on JAX
+
     weight = keras.Variable(np.zeros(2, "float32"))
     optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1))
     optimizer.build([weight])
     for _ in range(3):
-        optimizer.apply([np.array([np.inf, 1.0], "float32")], [weight])
+        apply_gradients(optimizer, [np.array([np.inf, 1.0], "float32")], [weight])
     return float(keras.ops.convert_to_numpy(optimizer.dynamic_scale))
