@@ -29,3 +29,16 @@ def assert_identical(ours_fn, reference_fn, kwargs, rtol=1e-5, atol=1e-5):
     assert row["largest output difference"] <= bound, (
         f"{row['network']} {kwargs}: outputs differ by {row['largest output difference']:.3g} "
         f"(allowed {bound:.3g}) with the same layer table and weights")
+
+
+def layer_config(layer) -> dict:
+    """A layer's configuration without its name, the axis of a 4-D batch norm or
+    normalization as -1 (Keras writes 3 or -1 for the same axis), for comparing a course
+    layer's options with its keras.applications twin's."""
+    import numpy as np
+
+    config = layer.get_config()
+    config.pop("name")
+    if "axis" in config:
+        config["axis"] = [-1 if a == 3 else a for a in np.atleast_1d(config["axis"])]
+    return config

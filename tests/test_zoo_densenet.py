@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 from keras.src.applications.densenet import DenseNet as KerasDenseNet
-from reference_identity import assert_identical
+from reference_identity import assert_identical, layer_config
 
 from course_utils.inspection import structure_only
 from course_utils.zoo.densenet import (
@@ -58,15 +58,6 @@ def test_identical_to_keras_applications(network, kwargs):
     assert_identical(*REFERENCES[network], kwargs)
 
 
-def _config(layer):
-    """A layer's configuration without its name, the axis of a batch norm as -1."""
-    config = layer.get_config()
-    config.pop("name")
-    if "axis" in config:
-        config["axis"] = [-1 if a == 3 else a for a in np.atleast_1d(config["axis"])]
-    return config
-
-
 @pytest.mark.parametrize("depth", DEPTHS)
 def test_counts_and_configs_equal_keras_at_the_default_size(depth):
     ours_fn, reference_fn = REFERENCES[f"densenet{depth}"]
@@ -80,7 +71,7 @@ def test_counts_and_configs_equal_keras_at_the_default_size(depth):
         assert ours.input_shape == reference.input_shape == (None, 224, 224, 3)
         # Every layer's options: epsilons, paddings, strides, biases, activations.
         for mine, theirs in zip(ours.layers[1:], reference.layers[1:], strict=True):
-            assert _config(mine) == _config(theirs), (
+            assert layer_config(mine) == layer_config(theirs), (
                 f"{mine.name}: its configuration differs from keras.applications'")
     # The hand count (test_other_growth_rates_... counts one without the classifier).
     assert parameter_count(DEPTHS[depth]) == KERAS_DOCS_PARAMS[depth]

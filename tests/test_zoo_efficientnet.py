@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 from keras.src.applications.efficientnet import EfficientNet as KerasEfficientNet
-from reference_identity import assert_identical, built_then_drawn
+from reference_identity import assert_identical, built_then_drawn, layer_config
 
 from course_utils import zoo
 from course_utils.inspection import structure_only
@@ -70,15 +70,6 @@ def test_identical_to_keras_applications(network, kwargs):
     assert_identical(*REFERENCES[network], kwargs)
 
 
-def _config(layer):
-    """A layer's configuration, the axis of a 4-D batch norm or normalization as -1."""
-    config = layer.get_config()
-    config.pop("name")
-    if "axis" in config:
-        config["axis"] = [-1 if a == 3 else a for a in np.atleast_1d(config["axis"])]
-    return config
-
-
 def _keras_layout(model):
     """Stem channels, (output channels, blocks) per stage, top channels: read off Keras."""
     stages = []
@@ -101,7 +92,7 @@ def test_counts_rounding_and_configs_equal_keras_at_the_default_size(key):
         # Every layer's options: activations, strides, paddings, initializers, the
         # stochastic-depth rates and noise shapes, the top dropout.
         for mine, theirs in zip(ours.layers[1:], reference.layers[1:], strict=True):
-            assert _config(mine) == _config(theirs), mine.name
+            assert layer_config(mine) == layer_config(theirs), mine.name
         assert reference.get_layer("top_dropout").rate == dropout
         stem, stages, top = _keras_layout(reference)
     assert stem == round_filters(32, width) and top == round_filters(1280, width)

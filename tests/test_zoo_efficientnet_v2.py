@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from keras.src.applications.efficientnet_v2 import DEFAULT_BLOCKS_ARGS
 from keras.src.applications.efficientnet_v2 import EfficientNetV2 as KerasEfficientNetV2
-from reference_identity import assert_identical
+from reference_identity import assert_identical, layer_config
 
 from course_utils.inspection import structure_only
 from course_utils.zoo import efficientnet as v1
@@ -106,15 +106,6 @@ DOCS_MILLIONS = {"b0": 7.2, "b1": 8.2, "b2": 10.2, "b3": 14.5, "s": 21.6, "m": 5
                  "l": 119.0}
 
 
-def _config(layer):
-    """A layer's configuration, the axis of a 4-D batch norm or normalization as -1."""
-    config = layer.get_config()
-    config.pop("name")
-    if "axis" in config:
-        config["axis"] = [-1 if a == 3 else a for a in np.atleast_1d(config["axis"])]
-    return config
-
-
 def _read_layout(model):
     """The :class:`Layout` a built model has, read off its layers: per stage the blocks
     (``block{n}?_project_conv``), their output channels, whether they are fused (no
@@ -155,7 +146,7 @@ def test_counts_configs_and_layout_equal_keras_at_the_default_size(key):
         # Every layer's options: momentum 0.9 and epsilon, strides, paddings, initializers,
         # stochastic-depth rates and noise shapes, the preprocessing's statistics.
         for mine, theirs in zip(ours.layers[1:], reference.layers[1:], strict=True):
-            assert _config(mine) == _config(theirs), (
+            assert layer_config(mine) == layer_config(theirs), (
                 f"{mine.name}: its configuration differs from Keras's {theirs.name}")
         assert reference.get_layer("top_dropout").rate == 0.2  # every variant, in Keras
         # The stages read off both models: the configuration, scaled.
