@@ -441,6 +441,8 @@ def check_same_outputs(model, reference, checked: str = "your model", batch: int
     __tracebackhide__ = True
     import keras
 
+    from course_utils.inspection import copy_weights
+
     if match not in ("auto", "name", "order"):
         raise ValueError(f"match must be 'auto', 'name' or 'order'; got {match!r}")
     model = check_model(model, checked)
@@ -490,7 +492,7 @@ def check_same_outputs(model, reference, checked: str = "your model", batch: int
     if randomize:
         _randomise_constants(reference, seed)
     for mine, ref in weighted:
-        mine.set_weights(ref.get_weights())
+        copy_weights(ref, mine)
 
     # 3. Same numbers out, layer by layer.
     def probe(m, layers):

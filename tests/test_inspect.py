@@ -7,6 +7,7 @@ from keras import layers
 from course_utils import zoo
 from course_utils.inspection import (
     ModelInspectionError,
+    copy_weights,
     feature_maps,
     layer_macs,
     layer_table,
@@ -297,3 +298,28 @@ def test_feature_maps():
     assert maps.shape == (2, 10, 10, 16)
     with pytest.raises(ValueError, match="No layer named 'conv9'"):
         feature_maps(model, np.zeros((1, 32, 32, 1)), "conv9")
+
+
+# ------------------------------------------------------------------ copying weights
+
+
+def test_copy_weights_is_set_weights_without_numpy():
+    source, target, via_numpy = (zoo.lenet5() for _ in range(3))
+    copy_weights(source, target)
+    via_numpy.set_weights(source.get_weights())
+    for copied, expected in zip(target.get_weights(), via_numpy.get_weights()):
+        np.testing.assert_array_equal(copied, expected)
+    x = np.random.default_rng(0).uniform(0, 1, size=(2, 32, 32, 1)).astype("float32")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(target(x)),
+                                  keras.ops.convert_to_numpy(source(x)))
+    # a copy, not a shared buffer: training one leaves the other alone
+    target.weights[0].assign(target.weights[0] + 1.0)
+    assert not np.array_equal(target.get_weights()[0], source.get_weights()[0])
+
+
+def test_copy_weights_names_the_weight_that_does_not_fit():
+    with pytest.raises(ValueError, match=r"c1_conv/kernel has shape \(5, 5, 3, 6\), "
+                                         r"expected \(5, 5, 1, 6\).*Hint"):
+        copy_weights(zoo.lenet5(), zoo.lenet5(input_shape=(32, 32, 3)))
+    with pytest.raises(ValueError, match="holds .* weights.*Hint"):
+        copy_weights(zoo.lenet5(), zoo.alexnet(input_shape=(67, 67, 3)))
