@@ -182,7 +182,57 @@ def test_a_wrong_argument_is_explained(name, kwargs, error, argument):
         f"{name}: the message should say what it got and give a hint: {message}")
 
 
-@pytest.mark.parametrize("name", BUILDERS)
+def _generic_behind(builder):
+    """``(module, name)`` of the generic builder that ``builder`` only calls with its own
+    numbers (``vgg16`` returns ``vgg(16, ...)``, ``regnetx_002`` ``regnet(...)``), or
+    ``None`` for a builder that builds the network itself."""
+    module = inspect.getmodule(builder)
+    generic = next((g.split(".")[1] for g in GENERIC
+                    if module.__name__.endswith("." + g.split(".")[0])), None)
+    if generic is None or builder is getattr(module, generic):
+        return None
+    calls = re.search(rf"\breturn {generic}\(", inspect.getsource(builder))
+    return (module, generic) if calls else None
+
+
+NAMED = [name for name in BUILDERS if _generic_behind(BUILDERS[name])]
+
+
+def test_the_named_builders_are_found():
+    for name in ("vgg16", "resnet50", "resnet_d", "densenet121", "efficientnet_b0",
+                 "efficientnet_v2_s", "regnetx_002", "resnext50_32x4d", "convnext_tiny"):
+        assert name in NAMED, f"{name} should be found as a call of its generic builder"
+    for name in ("resnet50_v2", "mobilenet", "lenet5", "vgg", "regnet"):
+        assert name not in NAMED, f"{name} builds its network itself"
+
+
+@pytest.mark.parametrize("name", NAMED)
+def test_a_named_builder_hands_its_options_to_the_generic_one(name, monkeypatch):
+    """A named builder is its generic builder with the paper's numbers: that it hands on
+    every option of the call is checked here, the build itself once per family (the
+    generic builder's good call below) and for every named network by its identity check
+    against keras.applications or its published counts."""
+    module, generic = _generic_behind(BUILDERS[name])
+    received = []
+
+    def record(*args, **kwargs):  # only the defining argument (the depth) may come by position
+        received.append({**({key: "by position" for key in DEFINING} if args else {}),
+                         **kwargs})
+        return "built"
+
+    monkeypatch.setattr(module, generic, record)
+    calls = [{"include_top": False, "pooling": "max", "input_shape": (96, 96, 3)},
+             {"classes": 3, "classifier_activation": None, "input_shape": (96, 96, 3)}]
+    for call in calls:
+        assert BUILDERS[name](**call) == "built"
+        handed = {key: received[-1].get(key, "(not handed on)") for key in call}
+        assert handed == call, (f"{name} does not hand its options to {generic}(): called "
+                                f"with {call}, {generic} got {handed}")
+    lost = set(inspect.signature(BUILDERS[name]).parameters) - set(received[-1])
+    assert not lost, f"{name} takes options it does not hand to {generic}(): {sorted(lost)}"
+
+
+@pytest.mark.parametrize("name", [name for name in BUILDERS if name not in NAMED])
 def test_a_good_call_builds(name):
     builder = BUILDERS[name]
     defining = _defining(name, builder)
