@@ -146,6 +146,13 @@ def serve(path: str, ready_fd: int) -> None:
 
     kernel.preload()
     import ipykernel.kernelapp  # noqa: F401  (the rest of a kernel's start-up)
+    import gc
+
+    # What is imported now lives as long as every kernel: out of the collector's view, so
+    # that a kernel's collections (one in each keras.backend.clear_session()) do not walk
+    # Keras's and TensorFlow's objects, nor copy their pages after the fork.
+    gc.collect()
+    gc.freeze()
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
