@@ -468,34 +468,18 @@ def pareto_front(frame, minimise=(SIZE, LATENCY), maximise=(ACCURACY,)):
 
 
 def plot_pareto(frame):
-    """Test accuracy against size on disk (log scale) and against batch-1 latency (with
-    its spread), one point per variant, labelled; the rows on the Pareto front of all
-    three (:func:`pareto_front`) are filled red.
+    """Test accuracy against size on disk and against batch-1 latency (with its spread),
+    both on log scales, one labelled point per variant; the rows on the Pareto front of
+    all three columns (:func:`pareto_front`) are filled in both panels
+    (:func:`course_utils.plots.plot_pareto`).
 
     Args:
         frame: :func:`table`'s DataFrame.
     """
-    import matplotlib.pyplot as plt
+    from course_utils.plots import plot_pareto as draw
 
-    front = pareto_front(frame)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for ax, cost in zip(axes, (SIZE, LATENCY), strict=True):
-        err = frame[SPREAD] / 2 if cost == LATENCY else None
-        ax.errorbar(frame[cost], frame[ACCURACY], xerr=err, fmt="none", ecolor="grey",
-                    alpha=0.5)
-        ax.scatter(frame[cost][~front], frame[ACCURACY][~front], facecolors="none",
-                   edgecolors="C0", label="beaten by another row")
-        ax.scatter(frame[cost][front], frame[ACCURACY][front], color="C3", zorder=3,
-                   label="Pareto front (size, latency, accuracy)")
-        for name, row in frame.iterrows():
-            ax.annotate(str(name), (row[cost], row[ACCURACY]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
-        ax.set(xscale="log", xlabel=f"{cost}, log scale", ylabel=ACCURACY,
-               title=f"{ACCURACY} against {cost.split(' (')[0]}")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small", loc="lower right")
-    fig.tight_layout()
-    return fig
+    return draw(frame, ACCURACY, [SIZE, LATENCY], front=pareto_front(frame),
+                spread={LATENCY: SPREAD})
 
 
 class Goal(NamedTuple):

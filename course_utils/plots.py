@@ -342,22 +342,30 @@ def plot_loss_surface(alphas, betas, surfaces, kind="both", max_loss=None, n_lev
     return fig
 
 
-def plot_pareto(table, value, costs, logx=True):
+def plot_pareto(table, value, costs, logx=True, *, front=None, spread=None):
     """Accuracy against cost, one panel per cost column of ``table`` (a DataFrame indexed
-    by network name), every point labelled; the Pareto front (``glance.pareto_front``: no
-    other network both cheaper and at least as accurate) is drawn as a line and its points
-    filled. Rows with a missing value or cost are left out of that panel.
+    by network name), every point labelled, the points on the Pareto front filled. By
+    default each panel has its own front (``glance.pareto_front``: no other network both
+    cheaper and at least as accurate), drawn as a line; ``front`` marks one front of all
+    the columns at once instead, the same points in every panel. Rows with a missing value
+    or cost are left out of that panel.
 
     Args:
-        table: e.g. ``glance.table(...)``.
+        table: e.g. ``glance.table(...)`` or ``deploy.table(...)``.
         value: the column to maximise, e.g. ``"ImageNet top-1 (%)"``.
         costs: the columns to minimise, e.g. ``["GMACs", "latency (ms)"]``.
         logx: a log scale for the costs (they span orders of magnitude).
+        front: a boolean Series indexed like ``table`` (``deploy.pareto_front``'s), or
+            ``None`` for each panel's own front.
+        spread: ``{cost: column}`` of a cost's spread, drawn as an error bar of half of it
+            on each side (e.g. the interquartile range of a latency).
     """
     from course_utils.glance import pareto_front
 
     costs = [costs] if isinstance(costs, str) else list(costs)
-    missing = [c for c in [value, *costs] if c not in getattr(table, "columns", ())]
+    spread = dict(spread or {})
+    missing = [c for c in [value, *costs, *spread.values()]
+               if c not in getattr(table, "columns", ())]
     if missing or not costs:
         raise ValueError(
             f"plot_pareto: expected a DataFrame with the columns {[value, *costs]}; "
@@ -367,13 +375,19 @@ def plot_pareto(table, value, costs, logx=True):
     for ax, cost in zip(axes[0], costs):
         rows = table[[cost, value]].astype(float).dropna()
         rows = rows[rows[cost] > 0] if logx else rows
-        front = pareto_front(rows[cost], rows[value])
+        on_front = (pareto_front(rows[cost], rows[value]) if front is None
+                    else front.reindex(rows.index, fill_value=False).to_numpy(bool))
+        if cost in spread:
+            ax.errorbar(rows[cost], rows[value], xerr=table.loc[rows.index, spread[cost]] / 2,
+                        fmt="none", ecolor="grey", alpha=0.5)
         ax.scatter(rows[cost], rows[value], facecolors="none", edgecolors="C0",
                    label="network")
-        ax.scatter(rows[cost][front], rows[value][front], color="C3", zorder=3,
-                   label="Pareto front")
-        ordered = rows[front].sort_values(cost)
-        ax.step(ordered[cost], ordered[value], where="post", color="C3", alpha=0.6)
+        ax.scatter(rows[cost][on_front], rows[value][on_front], color="C3", zorder=3,
+                   label="Pareto front" if front is None else
+                   f"Pareto front ({', '.join([*costs, value])})")
+        if front is None:  # a front of this panel's two columns is a staircase
+            ordered = rows[on_front].sort_values(cost)
+            ax.step(ordered[cost], ordered[value], where="post", color="C3", alpha=0.6)
         for name, row in rows.iterrows():
             ax.annotate(str(name), (row[cost], row[value]), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")

@@ -80,10 +80,17 @@ def test_goals_say_met_or_not_from_the_ratios():
     assert not {g.goal: g for g in deploy.goals(frame, "beaten")}["x smaller"].met
 
 
-def test_plot_pareto_draws_two_panels():
+def test_plot_pareto_fills_the_front_of_all_three_columns_in_both_panels():
     fig = deploy.plot_pareto(deploy.table(_rows(), baseline="base"))
     assert len(fig.axes) == 2
     assert [ax.get_xscale() for ax in fig.axes] == ["log", "log"]
+    for ax in fig.axes:
+        front = [c for c in ax.collections if c.get_label().startswith("Pareto front")]
+        assert len(front) == 1 and len(front[0].get_offsets()) == 3  # all but "beaten"
+        assert sorted(t.get_text() for t in ax.texts) == ["accurate", "base", "beaten", "small"]
+        assert not ax.lines  # a front of three columns is not a staircase in two
+    size_ax, latency_ax = fig.axes
+    assert len(latency_ax.collections) == 3 and len(size_ax.collections) == 2  # spread bars
 
 
 def test_table_and_front_errors_teach():

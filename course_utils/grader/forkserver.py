@@ -35,6 +35,7 @@ the fork server never does.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import select
@@ -146,7 +147,6 @@ def serve(path: str, ready_fd: int) -> None:
 
     kernel.preload()
     import ipykernel.kernelapp  # noqa: F401  (the rest of a kernel's start-up)
-    import gc
 
     # What is imported now lives as long as every kernel: out of the collector's view, so
     # that a kernel's collections (one in each keras.backend.clear_session()) do not walk
