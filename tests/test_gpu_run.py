@@ -164,6 +164,10 @@ def test_every_key_figure_is_a_notebook_and_a_benchmarked_result():
     missing = {nb: name for nb, (name, _) in runs.KEY_FIGURES.items() if name not in cpu}
     assert not missing, (f"key figures not in benchmarks/results/cpu.json: {missing}. Hint: a "
                          "result was renamed; name the new one in runs.KEY_FIGURES")
+    without = sorted(names - set(runs.KEY_FIGURES) - runs.WITHOUT_KEY_FIGURE)
+    assert not without, (f"notebooks with no key figure in the README's measured runs: "
+                         f"{without}. Hint: name the result that sums each one up in "
+                         "runs.KEY_FIGURES (or, if it trains nothing, in WITHOUT_KEY_FIGURE)")
 
 
 def _course_copy(root: Path, smoke_run) -> Path:

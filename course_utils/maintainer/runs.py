@@ -39,7 +39,12 @@ KEY_FIGURES = {
     "15_regularisation.ipynb": ("15 dropout: test accuracy", "{:.1%}"),
     "16_small_and_fast.ipynb": ("16 LiteRT int8: test accuracy", "{:.1%}"),
     "17_training_at_scale.ipynb": ("17 float32 training step: images/s", "{:,.0f}"),
+    "18_densenet.ipynb": ("18 dense network test accuracy", "{:.1%}"),
+    "19_grouped_and_separable.ipynb": ("19 ResNeXt-style (32x4d) test accuracy", "{:.1%}"),
+    "20_regnet_convnext.ipynb": ("20 ConvNeXt-T (narrow) Fashion-MNIST test accuracy", "{:.1%}"),
 }
+# Notebooks that train nothing, so have no result to sum them up.
+WITHOUT_KEY_FIGURE = {"00_setup_and_tour.ipynb", "01_convolution_arithmetic.ipynb"}
 
 
 class SectionError(ValueError):
