@@ -48,7 +48,7 @@ from course_utils.zoo.common import (
     check_input_shape,
     head,
 )
-from course_utils.zoo.inception_v3 import KerasNames
+from course_utils.zoo.inception_v3 import KerasNames, stem  # the same stem as v3's
 
 DEFAULT_SIZE = 299
 MIN_SIZE = 75  # Keras's smallest input: mixed_7a then leaves 1x1
@@ -131,24 +131,6 @@ def conv2d_bn(x, filters: int, kernel_size, names, *, strides=1, padding="same",
     if activation is not None:
         x = layers.Activation(activation, name=f"{name}_ac" if name else names("activation"))(x)
     return x
-
-
-def stem(x, names):
-    """The stem as Keras (and TF-slim) build it, Inception v3's: 3x3 convolutions of 32
-    (stride 2), 32 and 64 filters, max pooling, 1x1 of 80 and 3x3 of 192, max pooling;
-    299x299x3 -> 35x35x192.
-
-    Args:
-        x: the input images.
-        names: the network's :class:`~course_utils.zoo.inception_v3.KerasNames`.
-    """
-    x = conv2d_bn(x, 32, 3, names, strides=2, padding="valid")
-    x = conv2d_bn(x, 32, 3, names, padding="valid")
-    x = conv2d_bn(x, 64, 3, names)
-    x = layers.MaxPooling2D(3, strides=2, name=names("max_pooling2d"))(x)
-    x = conv2d_bn(x, 80, 1, names, padding="valid")
-    x = conv2d_bn(x, 192, 3, names, padding="valid")
-    return layers.MaxPooling2D(3, strides=2, name=names("max_pooling2d"))(x)
 
 
 def mixed_5b(x, names):
