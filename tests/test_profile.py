@@ -101,3 +101,27 @@ def test_clear_session_keeps_the_precision_policy():
             "structure_only must keep the profile's mixed precision"
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_setup_keeps_the_imports_out_of_the_collectors_view_once(tmp_path):
+    """In a fresh process: the first ``setup`` freezes what is imported, so that a
+    ``clear_session`` does not walk it; a second ``setup`` (a re-run cell) freezes nothing
+    more, so the models built in between stay collectable."""
+    import subprocess
+    import sys
+
+    script = """
+import gc
+import course_utils
+assert gc.get_freeze_count() == 0
+course_utils.setup(verbose=False)
+frozen = gc.get_freeze_count()
+assert frozen > 100_000, frozen  # Keras, its backend and NumPy's objects
+built = [[] for _ in range(1000)]
+course_utils.setup(verbose=False)
+assert gc.get_freeze_count() == frozen, (gc.get_freeze_count(), frozen)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
