@@ -5,13 +5,14 @@ from __future__ import annotations
 from course_utils.exercises import answer
 
 
-@answer("18.d169_block3_channels", rtol=0.0, hint="follow the channels from the stem's "
-        "64: a dense block adds 32 per layer, a transition keeps half; DenseNet-169's blocks "
-        "have 6, 12, 32 and 32 layers (Table 1)")
-def _d169_block3_channels():
-    from course_utils.zoo.densenet import DEPTHS, channels_after
+@answer("18.d264_block3_channels", rtol=0.0, hint="follow the channels from the stem's "
+        "64: a dense block adds 32 per layer, a transition keeps half; DenseNet-264's blocks "
+        "have 6, 12, 64 and 48 layers (Table 1)")
+def _d264_block3_channels():
+    from course_utils.zoo.densenet import channels_after
 
-    return next(step.channels_out for step in channels_after(DEPTHS[169]) if step.name == "conv4")
+    return next(step.channels_out for step in channels_after((6, 12, 64, 48))
+                if step.name == "conv4")
 
 
 @answer("18.layer_params", rtol=0.0, hint="a batch norm of c channels holds 4c numbers; the "

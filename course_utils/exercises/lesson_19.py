@@ -12,21 +12,23 @@ def _totals(model):
     return layer_table(model).attrs["totals"]
 
 
-@answer("19.grouped_conv_params", rtol=0.0, hint="each of the 256 filters is 3x3 and sees "
-        "only its own group's 256 / 32 = 8 channels; no bias")
+@answer("19.grouped_conv_params", rtol=0.0, hint="each of the 512 filters is 3x3 and sees "
+        "only its own group's 512 / 32 = 16 channels; no bias")
 def _grouped_conv_params():
     import keras
     from keras import layers
 
-    conv = keras.Sequential([keras.Input((14, 14, 256)),
-                             layers.Conv2D(256, 3, padding="same", groups=32, use_bias=False)])
+    conv = keras.Sequential([keras.Input((14, 14, 512)),
+                             layers.Conv2D(512, 3, padding="same", groups=32, use_bias=False)])
     return int(_totals(conv)["params"])
 
 
-@answer("19.alexnet_two_gpus_saving", rtol=0.0, hint="grouping in two halves the weights of "
-        "conv2 (5x5, 96 -> 256), conv4 (3x3, 384 -> 384) and conv5 (3x3, 384 -> 256); their "
-        "biases stay")
-def _alexnet_two_gpus_saving():
+@answer("19.alexnet_all_grouped_saving", rtol=0.0, hint="grouping in two halves a "
+        "convolution's weights and keeps its biases: conv2 (5x5, 96 -> 256), conv3 (3x3, "
+        "256 -> 384), conv4 (3x3, 384 -> 384) and conv5 (3x3, 384 -> 256)")
+def _alexnet_all_grouped_saving():
+    """Parameters saved by ``groups=2`` on AlexNet's conv2 to conv5, conv3 included (the
+    lesson groups the paper's three)."""
     import keras
 
     from course_utils.inspection import structure_only
@@ -34,7 +36,7 @@ def _alexnet_two_gpus_saving():
 
     def split(layer):
         config = layer.get_config()
-        if layer.name in ("conv2_conv", "conv4_conv", "conv5_conv"):
+        if layer.name in ("conv2_conv", "conv3_conv", "conv4_conv", "conv5_conv"):
             config["groups"] = 2
         return layer.__class__.from_config(config)
 
@@ -55,16 +57,17 @@ def _form_c_8x14d_params():
     return int(block.count_params())
 
 
-@answer("19.separable_728_ratio", rtol=0.01, hint="a regular 3x3 convolution has 3 * 3 * 728 "
-        "* 728 weights; the separable one 3 * 3 * 728 (depthwise) plus 728 * 728 (pointwise)")
-def _separable_728_ratio():
+@answer("19.separable_exit_ratio", rtol=0.01, hint="a regular 3x3 convolution has 3 * 3 * "
+        "1024 * 1536 weights; the separable one 3 * 3 * 1024 (depthwise) plus 1024 * 1536 "
+        "(pointwise)")
+def _separable_exit_ratio():
     import keras
     from keras import layers
 
-    shape = (19, 19, 728)
-    regular = keras.Sequential([keras.Input(shape), layers.Conv2D(728, 3, use_bias=False)])
+    shape = (10, 10, 1024)
+    regular = keras.Sequential([keras.Input(shape), layers.Conv2D(1536, 3, use_bias=False)])
     separable = keras.Sequential([keras.Input(shape),
-                                  layers.SeparableConv2D(728, 3, use_bias=False)])
+                                  layers.SeparableConv2D(1536, 3, use_bias=False)])
     return regular.count_params() / separable.count_params()
 
 

@@ -27,14 +27,14 @@ def _x002_block6_width():
     return int(linear_widths(design.depth, design.w0, design.wa, design.wm).quantized[6])
 
 
-@answer("20.x016_blocks_per_stage", rtol=0.0,
-        hint="compute the 18 quantised widths of d = 18, w0 = 80, wa = 34.01, wm = 2.25 and "
+@answer("20.x032_blocks_per_stage", rtol=0.0,
+        hint="compute the 25 quantised widths of d = 25, w0 = 88, wa = 26.31, wm = 2.25 and "
              "count how many blocks share each width; give four whole numbers")
-def _x016_blocks_per_stage():
-    """Blocks in each of RegNetX-1.6GF's four stages."""
+def _x032_blocks_per_stage():
+    """Blocks in each of RegNetX-3.2GF's four stages."""
     from course_utils.zoo.regnet import DESIGNS, regnet_widths
 
-    return tuple(stage.depth for stage in regnet_widths(*DESIGNS["x016"][:5]))
+    return tuple(stage.depth for stage in regnet_widths(*DESIGNS["x032"][:5]))
 
 
 @answer("20.depthwise_macs_ratio", rtol=0.0,
@@ -44,17 +44,9 @@ def _x016_blocks_per_stage():
 def _depthwise_macs_ratio():
     """How many times fewer MACs ResNet-50's conv2_block1 3x3 convolution does once made
     depthwise (groups = 64), on the same 56x56x64 maps."""
-    import keras
+    from course_utils.arithmetic import conv_macs
 
-    from course_utils.inspection import layer_table, structure_only
-
-    macs = []
-    for groups in (1, 64):
-        with structure_only():
-            inputs = keras.Input((56, 56, 64))
-            outputs = keras.layers.Conv2D(64, 3, padding="same", groups=groups)(inputs)
-            macs.append(layer_table(keras.Model(inputs, outputs)).attrs["totals"]["macs"])
-    return macs[0] / macs[1]
+    return conv_macs(56, 56, 64, 3, 64) / conv_macs(56, 56, 64, 3, 64, groups=64)
 
 
 @answer("20.stem_macs_ratio", rtol=0.01,
@@ -75,12 +67,12 @@ def _stem_macs_ratio():
                  / convnext.loc["convnext_tiny_stem/convnext_tiny_stem_conv", "macs"])
 
 
-@answer("20.convnext_block_params", rtol=0.0,
-        hint="a 7x7 depthwise convolution of 96 channels with biases, a LayerNorm (a scale and "
-             "an offset per channel), a Dense 96 -> 384 and a Dense 384 -> 96 with biases, and "
-             "the layer scale's 96 factors")
-def _convnext_block_params():
-    """Parameters of one ConvNeXt-T block of the first stage (96 channels)."""
+@answer("20.convnext_stage3_block_params", rtol=0.0,
+        hint="a 7x7 depthwise convolution of 384 channels with biases, a LayerNorm (a scale "
+             "and an offset per channel), a Dense 384 -> 1536 and a Dense 1536 -> 384 with "
+             "biases, and the layer scale's 384 factors")
+def _convnext_stage3_block_params():
+    """Parameters of one ConvNeXt-T block of the third stage (384 channels)."""
     from course_utils.zoo.convnext import convnext_block
 
-    return int(_block_totals(convnext_block, (56, 56, 96), 96, "block")["params"])
+    return int(_block_totals(convnext_block, (14, 14, 384), 384, "block")["params"])
