@@ -310,6 +310,7 @@ def costs(names=None) -> pd.DataFrame:
         variances: what PyTorch, and so many papers, count), ``MACs`` and ``GMACs``.
     """
     from course_utils.inspection import layer_table, structure_only
+    from course_utils.transfer import count_weights
 
     names = _names(names)
     missing = [name for name in names if name not in _COUNTS]
@@ -317,8 +318,7 @@ def costs(names=None) -> pd.DataFrame:
         with structure_only():  # one session for all: clearing it costs a garbage collection
             for name in missing:
                 model = build(name)
-                trainable = sum(math.prod(weight.shape) for weight in model.trainable_weights)
-                _COUNTS[name] = (int(model.count_params()), int(trainable),
+                _COUNTS[name] = (int(model.count_params()), count_weights(model)["trainable"],
                                  int(layer_table(model).attrs["totals"]["macs"]))
                 del model
     rows = {}

@@ -390,12 +390,6 @@ def roadmap_network(design: Design, *, include_top=True, include_preprocessing=T
     return keras.Model(inputs, x, name=name)
 
 
-def trainable_parameters(model) -> int:
-    """The number of trainable weights: what PyTorch, and so the paper, counts as
-    parameters (``count_params`` also counts batch norm's moving means and variances)."""
-    return int(sum(np.prod(weight.shape) for weight in model.trainable_weights))
-
-
 def narrow(design: Design, factor: int = 4) -> Design:
     """``design`` with ``factor`` times fewer channels in every layer (the same depths), as
     the course cuts the classics down to Fashion-MNIST.

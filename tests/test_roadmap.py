@@ -15,6 +15,7 @@ from reference_identity import assert_identical
 from course_utils import roadmap
 from course_utils.diagrams import block_model
 from course_utils.inspection import IDENTITY_COLUMNS, layer_table, structure_only
+from course_utils.transfer import count_weights
 from course_utils.zoo.convnext import convnext_block, convnext_tiny
 
 STEPS = roadmap.designs()
@@ -32,7 +33,7 @@ def built(design, **options):
     """``roadmap_network(design)`` in structure_only: its layer table and trainable size."""
     with structure_only():
         model = roadmap.roadmap_network(design, **options)
-        return layer_table(model), roadmap.trainable_parameters(model)
+        return layer_table(model), count_weights(model)["trainable"]
 
 
 def test_each_step_changes_what_the_paper_says_and_nothing_else():

@@ -12,6 +12,7 @@ import pytest
 from reference_identity import built_then_drawn
 
 from course_utils.inspection import layer_table, structure_only
+from course_utils.transfer import count_weights
 from course_utils.zoo import regnet as regnet_module
 from course_utils.zoo.regnet import (
     DESIGNS,
@@ -84,7 +85,7 @@ MACS_CHECKED = ("x002", "x016", "x320", "y004", "y032", "y160")
 
 def trainable(model):
     """The number of trainable weights (what PyTorch counts as parameters)."""
-    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    return count_weights(model)["trainable"]
 
 
 def test_section_3_3_by_hand_for_regnetx_200mf():
@@ -149,7 +150,7 @@ def test_parameter_counts_and_macs_equal_the_published_ones(key):
             f"{paper_name(key)} has {params:,} trainable parameters; pycls's model zoo says "
             f"{millions}M")
         # Keras counts the batch norms' moving mean and variance too: 2 per channel.
-        moving = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+        moving = count_weights(model)["frozen"]
         assert model.count_params() == params + moving
         if key in MACS_CHECKED:
             macs = layer_table(model).attrs["totals"]["macs"]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from course_utils.inspection import IDENTITY_COLUMNS, layer_table, structure_only
+from course_utils.transfer import count_weights
 from course_utils.zoo.resnet import bottleneck_block, resnet
 from course_utils.zoo.resnext import (
     aggregated_form,
@@ -23,7 +24,7 @@ from course_utils.zoo.resnext import (
 
 
 def _trainable(model):
-    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    return count_weights(model)["trainable"]
 
 
 def _macs(model):
