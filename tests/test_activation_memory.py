@@ -54,14 +54,15 @@ def test_bytes_per_value_scales_every_layer():
 
 
 def test_equals_the_count_of_the_vgg_lesson():
-    """Notebook 04 counts 4 * prod(output_shape) per layer, Flatten as 0."""
+    """By hand: 4 * prod(output_shape) per layer, Flatten as 0 (the count notebook 04
+    prints, through activation_memory)."""
     with structure_only():
         table = layer_table(vgg16())
     rows = table[table.layer != "total"]
     by_hand = [0 if kind == "Flatten" else 4 * int(np.prod(shape))
                for kind, shape in zip(rows.type, rows.output_shape)]
     memory = activation_memory(table)
-    assert memory.tolist() == by_hand, "VGG-16 per layer differs from notebook 04's count"
+    assert memory.tolist() == by_hand, "VGG-16 per layer differs from the count by hand"
     assert memory.sum() == 60_950_432, (
         f"VGG-16 keeps 15,237,608 float32 values per image (224x224x3 input, 13 convolutions "
         f"and 5 poolings, 3 dense layers): expected 60,950,432 bytes, got {memory.sum():,}")
